@@ -1,0 +1,45 @@
+using Forge.Tensors;
+
+namespace Forge.Autograd;
+
+/// <summary>
+/// One recorded op in the dynamic graph: the inputs it read and a function from the output's gradient to the
+/// inputs' gradients. Backward releases it (and everything it saved) unless the graph is retained.
+/// </summary>
+public sealed class GradNode
+{
+    private Tensor?[]? inputs;
+    private Func<Tensor, Tensor?[]>? backward;
+
+    internal GradNode(string name, Tensor?[] inputs, Func<Tensor, Tensor?[]> backward)
+    {
+        Name = name;
+        this.inputs = inputs;
+        this.backward = backward;
+    }
+
+    /// <summary>The op's name, e.g. "MatMulBackward".</summary>
+    public string Name { get; }
+
+    /// <summary>True once backward has freed this node's saved state.</summary>
+    public bool IsReleased => backward is null;
+
+    internal Tensor?[] Inputs => inputs ?? throw Released();
+
+    internal Tensor?[] Apply(Tensor gradOutput)
+    {
+        var fn = backward ?? throw Released();
+        Tensor?[] grads = fn(gradOutput);
+        if (grads.Length != inputs!.Length) throw new InvalidOperationException($"{Name} returned {grads.Length} gradients for {inputs.Length} inputs.");
+        return grads;
+    }
+
+    internal void Release()
+    {
+        inputs = null;
+        backward = null;
+    }
+
+    private ForgeException Released() =>
+        new($"The graph through {Name} was already freed by a backward pass; pass retainGraph: true to the first Backward() to run backward twice.");
+}

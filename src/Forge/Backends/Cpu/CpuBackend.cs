@@ -1,0 +1,128 @@
+using Forge.Tensors;
+
+namespace Forge.Backends.Cpu;
+
+/// <summary>The managed CPU backend: SIMD kernels (System.Runtime.Intrinsics, System.Numerics.Tensors) on all cores.</summary>
+public sealed unsafe partial class CpuBackend : IBackend
+{
+    /// <inheritdoc />
+    public string Name => "cpu-managed";
+
+    /// <inheritdoc />
+    public Storage Allocate(DType dtype, long length, bool zeroed) => Storage.AllocateCpu(dtype, length, zeroed);
+
+    /// <inheritdoc />
+    public void Copy(Tensor source, Tensor destination)
+    {
+        var layout = new StridedLayout(destination.Shape, source.Strides, destination.Strides);
+        DType from = source.DType, to = destination.DType;
+        byte* src = (byte*)source.Storage.Pointer;
+        byte* dst = (byte*)destination.Storage.Pointer;
+        long srcOffset = source.StorageOffset, dstOffset = destination.StorageOffset;
+        int inner = layout.Inner;
+        long ss = layout.InnerStrides[0], ds = layout.InnerStrides[1];
+        int srcSize = from.SizeOf(), dstSize = to.SizeOf();
+        CpuParallel.For(layout.Rows, Math.Max(1, 16384 / Math.Max(inner, 1)), (start, end) =>
+        {
+            Span<long> offsets = stackalloc long[2];
+            for (long row = start; row < end; row++)
+            {
+                layout.RowOffsets(row, offsets);
+                byte* s = src + (srcOffset + offsets[0]) * srcSize;
+                byte* d = dst + (dstOffset + offsets[1]) * dstSize;
+                if (from == to && ss == 1 && ds == 1) Buffer.MemoryCopy(s, d, (long)inner * dstSize, (long)inner * srcSize);
+                else if (from == to) CopySameType(s, d, inner, ss, ds, srcSize);
+                else ConvertRow(from, s, ss, to, d, ds, inner);
+            }
+        });
+    }
+
+    /// <inheritdoc />
+    public void Fill(Tensor destination, double value)
+    {
+        var layout = new StridedLayout(destination.Shape, destination.Strides);
+        DType dtype = destination.DType;
+        int size = dtype.SizeOf();
+        byte* dst = (byte*)destination.Storage.Pointer;
+        long baseOffset = destination.StorageOffset;
+        long stride = layout.InnerStrides[0];
+        int inner = layout.Inner;
+        float f = (float)value;
+        CpuParallel.For(layout.Rows, Math.Max(1, 16384 / Math.Max(inner, 1)), (start, end) =>
+        {
+            Span<long> offsets = stackalloc long[1];
+            for (long row = start; row < end; row++)
+            {
+                layout.RowOffsets(row, offsets);
+                byte* d = dst + (baseOffset + offsets[0]) * size;
+                if (dtype == DType.Float32 && stride == 1) new Span<float>(d, inner).Fill(f);
+                else for (int i = 0; i < inner; i++) Write(dtype, d + i * stride * size, value);
+            }
+        });
+    }
+
+    private static void CopySameType(byte* s, byte* d, int count, long ss, long ds, int size)
+    {
+        switch (size)
+        {
+            case 1: for (int i = 0; i < count; i++) d[i * ds] = s[i * ss]; break;
+            case 2: for (int i = 0; i < count; i++) ((ushort*)d)[i * ds] = ((ushort*)s)[i * ss]; break;
+            case 4: for (int i = 0; i < count; i++) ((uint*)d)[i * ds] = ((uint*)s)[i * ss]; break;
+            default: for (int i = 0; i < count; i++) ((ulong*)d)[i * ds] = ((ulong*)s)[i * ss]; break;
+        }
+    }
+
+    private static void ConvertRow(DType from, byte* s, long ss, DType to, byte* d, long ds, int count)
+    {
+        if (from == DType.Float32 && to == DType.BFloat16)
+        {
+            for (int i = 0; i < count; i++) ((ushort*)d)[i * ds] = DTypes.FloatToBFloat16(((float*)s)[i * ss]);
+        }
+        else if (from == DType.BFloat16 && to == DType.Float32)
+        {
+            for (int i = 0; i < count; i++) ((float*)d)[i * ds] = DTypes.BFloat16ToFloat(((ushort*)s)[i * ss]);
+        }
+        else if (from == DType.Float32 && to == DType.Float16)
+        {
+            for (int i = 0; i < count; i++) ((Half*)d)[i * ds] = (Half)((float*)s)[i * ss];
+        }
+        else if (from == DType.Float16 && to == DType.Float32)
+        {
+            for (int i = 0; i < count; i++) ((float*)d)[i * ds] = (float)((Half*)s)[i * ss];
+        }
+        else
+        {
+            int srcSize = from.SizeOf(), dstSize = to.SizeOf();
+            for (int i = 0; i < count; i++) Write(to, d + i * ds * dstSize, Read(from, s + i * ss * srcSize));
+        }
+    }
+
+    internal static double Read(DType dtype, byte* p) => dtype switch
+    {
+        DType.Float32 => *(float*)p,
+        DType.Float16 => (double)*(Half*)p,
+        DType.BFloat16 => DTypes.BFloat16ToFloat(*(ushort*)p),
+        DType.Int64 => *(long*)p,
+        DType.Int32 => *(int*)p,
+        DType.Int8 => *(sbyte*)p,
+        DType.UInt8 => *p,
+        DType.Bool => *p != 0 ? 1 : 0,
+        _ => throw new ForgeException($"Unknown dtype {dtype}."),
+    };
+
+    internal static void Write(DType dtype, byte* p, double value)
+    {
+        switch (dtype)
+        {
+            case DType.Float32: *(float*)p = (float)value; break;
+            case DType.Float16: *(Half*)p = (Half)value; break;
+            case DType.BFloat16: *(ushort*)p = DTypes.FloatToBFloat16((float)value); break;
+            case DType.Int64: *(long*)p = (long)value; break;
+            case DType.Int32: *(int*)p = (int)value; break;
+            case DType.Int8: *(sbyte*)p = (sbyte)value; break;
+            case DType.UInt8: *p = (byte)value; break;
+            case DType.Bool: *p = value != 0 ? (byte)1 : (byte)0; break;
+            default: throw new ForgeException($"Unknown dtype {dtype}.");
+        }
+    }
+}

@@ -1,0 +1,62 @@
+namespace Forge.Tensors;
+
+/// <summary>
+/// A flat block of elements of one dtype on one device. Tensors are views (shape, strides, offset) over a storage.
+/// CPU storage is a pinned managed array, so the garbage collector frees it and pointers stay stable for kernels;
+/// a storage can also wrap memory owned by someone else (a memory-mapped file), which it keeps alive.
+/// </summary>
+public sealed unsafe class Storage
+{
+    private readonly object? owner;
+
+    private Storage(void* pointer, long length, DType dtype, Device device, object? owner)
+    {
+        Pointer = pointer;
+        Length = length;
+        DType = dtype;
+        Device = device;
+        this.owner = owner;
+    }
+
+    /// <summary>Number of elements.</summary>
+    public long Length { get; }
+
+    /// <summary>Element type.</summary>
+    public DType DType { get; }
+
+    /// <summary>Where the memory lives.</summary>
+    public Device Device { get; }
+
+    /// <summary>Size in bytes.</summary>
+    public long ByteLength => Length * DType.SizeOf();
+
+    /// <summary>Address of element 0. Stable for the storage's lifetime.</summary>
+    internal void* Pointer { get; }
+
+    /// <summary>The object that keeps the memory alive (a pinned array or a file mapping).</summary>
+    internal object? Owner => owner;
+
+    /// <summary>Allocates CPU memory for <paramref name="length"/> elements; zeroed when asked.</summary>
+    internal static Storage AllocateCpu(DType dtype, long length, bool zeroed)
+    {
+        if (length < 0) throw new ForgeException($"Cannot allocate a storage of {length} elements.");
+        long words = (length * dtype.SizeOf() + 7) / 8;
+        if (words > Array.MaxLength) throw new ForgeException($"Cannot allocate {length} elements of {dtype}: more than the {Array.MaxLength * 8L} bytes one CPU storage can hold.");
+        long[] array = zeroed
+            ? GC.AllocateArray<long>((int)Math.Max(words, 1), pinned: true)
+            : GC.AllocateUninitializedArray<long>((int)Math.Max(words, 1), pinned: true);
+        void* pointer = System.Runtime.CompilerServices.Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(array));
+        return new Storage(pointer, length, dtype, Device.Cpu, array);
+    }
+
+    /// <summary>Wraps memory owned by <paramref name="owner"/> (which must keep it valid while it is reachable).</summary>
+    internal static Storage Wrap(void* pointer, long length, DType dtype, Device device, object owner) =>
+        new(pointer, length, dtype, device, owner);
+
+    /// <summary>The whole storage as a span of <typeparamref name="T"/> (CPU only).</summary>
+    internal Span<T> AsSpan<T>() where T : unmanaged
+    {
+        if (Device.Type != DeviceType.Cpu) throw new ForgeException($"Storage on {Device} cannot be read directly; copy it to the CPU first.");
+        return new Span<T>(Pointer, checked((int)(ByteLength / sizeof(T))));
+    }
+}

@@ -1,0 +1,226 @@
+using Forge.Autograd;
+using Forge.Backends;
+
+namespace Forge.Tensors;
+
+public sealed partial class Tensor
+{
+    /// <summary>An uninitialized tensor.</summary>
+    public static Tensor Empty(int[] shape, DType dtype = DType.Float32, Device? device = null) =>
+        Allocate(shape, dtype, device ?? Device.Cpu, zeroed: false);
+
+    /// <summary>A tensor of zeros.</summary>
+    public static Tensor Zeros(int[] shape, DType dtype = DType.Float32, Device? device = null) =>
+        Allocate(shape, dtype, device ?? Device.Cpu, zeroed: true);
+
+    /// <summary>A Float32 tensor of zeros with the given sizes.</summary>
+    public static Tensor Zeros(params int[] shape) => Zeros(shape, DType.Float32);
+
+    /// <summary>A tensor of ones.</summary>
+    public static Tensor Ones(int[] shape, DType dtype = DType.Float32, Device? device = null) => Full(shape, 1, dtype, device);
+
+    /// <summary>A Float32 tensor of ones with the given sizes.</summary>
+    public static Tensor Ones(params int[] shape) => Ones(shape, DType.Float32);
+
+    /// <summary>A tensor filled with <paramref name="value"/>.</summary>
+    public static Tensor Full(int[] shape, double value, DType dtype = DType.Float32, Device? device = null)
+    {
+        Tensor t = Empty(shape, dtype, device);
+        t.Backend.Fill(t, value);
+        return t;
+    }
+
+    /// <summary>A zero-dimensional Float32 tensor.</summary>
+    public static Tensor Scalar(float value, Device? device = null) => Full([], value, DType.Float32, device);
+
+    /// <summary>Zeros with the shape, dtype and device of <paramref name="other"/>.</summary>
+    public static Tensor ZerosLike(Tensor other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        return Zeros(other.shape, other.DType, other.Device);
+    }
+
+    /// <summary>Ones with the shape, dtype and device of <paramref name="other"/>.</summary>
+    public static Tensor OnesLike(Tensor other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        return Ones(other.shape, other.DType, other.Device);
+    }
+
+    /// <summary>An uninitialized tensor with the shape, dtype and device of <paramref name="other"/>.</summary>
+    public static Tensor EmptyLike(Tensor other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        return Empty(other.shape, other.DType, other.Device);
+    }
+
+    /// <summary>Values start, start+step, ... below end (Int64 for integral arguments unless a dtype is given).</summary>
+    public static Tensor Arange(double start, double end, double step = 1, DType dtype = DType.Int64, Device? device = null)
+    {
+        if (step == 0) throw new ForgeException("Arange step must not be zero.");
+        int count = checked((int)Math.Max(0, Math.Ceiling((end - start) / step)));
+        Tensor t = Empty([count], dtype);
+        for (int i = 0; i < count; i++) t.SetElement(i, start + i * step);
+        return t.To(device ?? Device.Cpu);
+    }
+
+    /// <summary>Values 0, 1, ..., end-1 as Int64.</summary>
+    public static Tensor Arange(long end) => Arange(0, end);
+
+    /// <summary>Uniform samples in [0, 1).</summary>
+    public static Tensor Rand(int[] shape, Generator? generator = null, Device? device = null)
+    {
+        var g = generator ?? Generator.Default;
+        var data = new float[ShapeNumel(shape)];
+        for (int i = 0; i < data.Length; i++) data[i] = g.NextFloat();
+        return FromArray(data, shape).To(device ?? Device.Cpu);
+    }
+
+    /// <summary>Standard normal samples.</summary>
+    public static Tensor Randn(int[] shape, Generator? generator = null, Device? device = null)
+    {
+        var g = generator ?? Generator.Default;
+        var data = new float[ShapeNumel(shape)];
+        for (int i = 0; i < data.Length; i++) data[i] = (float)g.NextNormal();
+        return FromArray(data, shape).To(device ?? Device.Cpu);
+    }
+
+    /// <summary>Uniform integers in [low, high) as Int64.</summary>
+    public static Tensor RandInt(long low, long high, int[] shape, Generator? generator = null, Device? device = null)
+    {
+        if (high <= low) throw new ForgeException($"RandInt needs low < high, found [{low}, {high}).");
+        var g = generator ?? Generator.Default;
+        var data = new long[ShapeNumel(shape)];
+        for (int i = 0; i < data.Length; i++) data[i] = low + g.NextInt64(high - low);
+        return FromArray(data, shape).To(device ?? Device.Cpu);
+    }
+
+    /// <summary>A CPU tensor holding a copy of <paramref name="data"/>; without a shape it is one-dimensional.</summary>
+    public static Tensor FromArray<T>(T[] data, params int[] shape) where T : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        int[] dims = shape.Length == 0 ? [data.Length] : shape;
+        if (ShapeNumel(dims) != data.Length)
+            throw new ForgeException($"Shape {Format(dims)} holds {ShapeNumel(dims)} elements, but {data.Length} values were given.");
+        Tensor t = Empty(dims, DTypeOf<T>());
+        data.AsSpan().CopyTo(t.Span<T>());
+        return t;
+    }
+
+    /// <summary>The dtype that stores <typeparamref name="T"/>.</summary>
+    public static DType DTypeOf<T>() where T : unmanaged =>
+        typeof(T) == typeof(float) ? DType.Float32
+        : typeof(T) == typeof(long) ? DType.Int64
+        : typeof(T) == typeof(int) ? DType.Int32
+        : typeof(T) == typeof(bool) ? DType.Bool
+        : typeof(T) == typeof(sbyte) ? DType.Int8
+        : typeof(T) == typeof(byte) ? DType.UInt8
+        : typeof(T) == typeof(Half) ? DType.Float16
+        : throw new ForgeException($"No dtype stores {typeof(T).Name}; use float, long, int, bool, sbyte, byte or Half.");
+
+    /// <summary>A copy of the elements in row-major order; <typeparamref name="T"/> must match the dtype (BFloat16 reads as ushort).</summary>
+    public T[] ToArray<T>() where T : unmanaged
+    {
+        bool matches = DType == DType.BFloat16 ? typeof(T) == typeof(ushort) : DTypeOf<T>() == DType;
+        if (!matches) throw new ForgeException($"ToArray<{typeof(T).Name}>() does not match dtype {DType}; convert with To(dtype) first.");
+        Tensor source = Device.Type == DeviceType.Cpu ? this : To(Device.Cpu);
+        Tensor dense = source.IsContiguous ? source : source.Contiguous();
+        return dense.Span<T>().ToArray();
+    }
+
+    /// <summary>The value of a one-element tensor, as a float.</summary>
+    public float Item()
+    {
+        if (Numel != 1) throw new ForgeException($"Item() needs a tensor with one element, found shape {Format(shape)}.");
+        return To(DType.Float32).ToArray<float>()[0];
+    }
+
+    /// <summary>A copy converted to <paramref name="dtype"/> (this tensor itself when the dtype already matches). Differentiable between float types.</summary>
+    public Tensor To(DType dtype)
+    {
+        if (dtype == DType) return this;
+        Tensor result = Empty(shape, dtype, Device);
+        Backend.Copy(this, result);
+        if (dtype.IsFloatingPoint() && DType.IsFloatingPoint())
+        {
+            DType original = DType;
+            return Record(result, "ToBackward", g => [g.To(original)], this);
+        }
+        return result;
+    }
+
+    /// <summary>A copy on <paramref name="device"/> (this tensor itself when already there).</summary>
+    public Tensor To(Device device)
+    {
+        if (device == Device) return this;
+        BackendRegistry.For(device);
+        throw new ForgeException($"Copying between {Device} and {device} is not available yet.");
+    }
+
+    /// <summary>A new tensor with the same values in its own contiguous storage. Differentiable.</summary>
+    public Tensor Clone()
+    {
+        Tensor result = Empty(shape, DType, Device);
+        Backend.Copy(this, result);
+        return Record(result, "CloneBackward", g => [g], this);
+    }
+
+    /// <summary>This tensor if contiguous, otherwise a contiguous copy. Differentiable.</summary>
+    public Tensor Contiguous() => IsContiguous ? this : Clone();
+
+    /// <summary>Copies <paramref name="source"/> (broadcast to this shape, converted to this dtype) into this tensor, without recording gradients.</summary>
+    public Tensor CopyFrom(Tensor source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        Backend.Copy(source.Detach().BroadcastTo(shape), this);
+        return this;
+    }
+
+    /// <summary>Sets every element to <paramref name="value"/>, without recording gradients.</summary>
+    public Tensor Fill(double value)
+    {
+        Backend.Fill(this, value);
+        return this;
+    }
+
+    /// <summary>Sets every element to zero.</summary>
+    public Tensor Zero() => Fill(0);
+
+    private static Tensor Allocate(int[] shape, DType dtype, Device device, bool zeroed)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        int[] dims = (int[])shape.Clone();
+        Storage storage = BackendRegistry.For(device).Allocate(dtype, ShapeNumel(dims), zeroed);
+        return new Tensor(storage, dims);
+    }
+
+    /// <summary>Writes element <paramref name="index"/> (row-major) of a contiguous CPU tensor.</summary>
+    internal unsafe void SetElement(long index, double value) =>
+        Backends.Cpu.CpuBackend.Write(DType, (byte*)storage.Pointer + (offset + index) * DType.SizeOf(), value);
+
+    /// <summary>Reads element <paramref name="index"/> (row-major) of a contiguous CPU tensor.</summary>
+    internal unsafe double GetElement(long index) =>
+        Backends.Cpu.CpuBackend.Read(DType, (byte*)storage.Pointer + (offset + index) * DType.SizeOf());
+
+    internal static long ShapeNumel(IReadOnlyList<int> shape)
+    {
+        long n = 1;
+        foreach (int s in shape)
+        {
+            if (s < 0) throw new ForgeException($"Tensor sizes must be non-negative, found shape {Format(shape)}.");
+            n *= s;
+        }
+        return n;
+    }
+
+    /// <summary>Records <paramref name="result"/> as produced from <paramref name="inputs"/> when any of them needs gradients.</summary>
+    internal static Tensor Record(Tensor result, string name, Func<Tensor, Tensor?[]> backward, params Tensor?[] inputs)
+    {
+        if (!GradMode.IsEnabled) return result;
+        bool any = false;
+        foreach (Tensor? input in inputs) any |= input is not null && input.RequiresGrad;
+        if (!any) return result;
+        result.GradFn = new GradNode(name, inputs, backward);
+        return result;
+    }
+}

@@ -1,0 +1,127 @@
+using Forge.Backends;
+
+namespace Forge.Tensors;
+
+public sealed partial class Tensor
+{
+    /// <summary>Sum of all elements (0-dimensional).</summary>
+    public Tensor Sum() => Sum(AllDims(), keepDim: false);
+
+    /// <summary>Sum over one dimension.</summary>
+    public Tensor Sum(int dim, bool keepDim = false) => Sum([dim], keepDim);
+
+    /// <summary>Sum over several dimensions.</summary>
+    public Tensor Sum(int[] dims, bool keepDim = false)
+    {
+        Tensor kept = ReduceKeep(ReduceOp.Sum, dims, out int[] inputShape);
+        Tensor result = keepDim ? kept : DropDims(kept, dims);
+        return Record(result, "SumBackward", g => [g.Reshape(kept.shape).Expand(inputShape)], this);
+    }
+
+    /// <summary>Mean of all elements (0-dimensional).</summary>
+    public Tensor Mean() => Mean(AllDims(), keepDim: false);
+
+    /// <summary>Mean over one dimension.</summary>
+    public Tensor Mean(int dim, bool keepDim = false) => Mean([dim], keepDim);
+
+    /// <summary>Mean over several dimensions.</summary>
+    public Tensor Mean(int[] dims, bool keepDim = false)
+    {
+        Tensor kept = ReduceKeep(ReduceOp.Mean, dims, out int[] inputShape);
+        float count = kept.Numel == 0 ? 0 : Numel / (float)kept.Numel;
+        Tensor result = keepDim ? kept : DropDims(kept, dims);
+        return Record(result, "MeanBackward", g => [g.Reshape(kept.shape).Div(count).Expand(inputShape)], this);
+    }
+
+    /// <summary>Largest element (0-dimensional).</summary>
+    public Tensor Max() => Extreme(ReduceOp.Max, AllDims(), keepDim: false);
+
+    /// <summary>Largest elements along a dimension (gradient split evenly among ties).</summary>
+    public Tensor Max(int dim, bool keepDim = false) => Extreme(ReduceOp.Max, [dim], keepDim);
+
+    /// <summary>Smallest element (0-dimensional).</summary>
+    public Tensor Min() => Extreme(ReduceOp.Min, AllDims(), keepDim: false);
+
+    /// <summary>Smallest elements along a dimension (gradient split evenly among ties).</summary>
+    public Tensor Min(int dim, bool keepDim = false) => Extreme(ReduceOp.Min, [dim], keepDim);
+
+    /// <summary>Index (Int64) of the first largest element along a dimension.</summary>
+    public Tensor ArgMax(int dim, bool keepDim = false) => Indices(ReduceOp.ArgMax, dim, keepDim);
+
+    /// <summary>Index (Int64) of the first smallest element along a dimension.</summary>
+    public Tensor ArgMin(int dim, bool keepDim = false) => Indices(ReduceOp.ArgMin, dim, keepDim);
+
+    /// <summary>Index (Int64) of the first largest element of the flattened tensor.</summary>
+    public Tensor ArgMax() => Reshape(-1).ArgMax(0);
+
+    /// <summary>log Σ exp over a dimension, computed stably.</summary>
+    public Tensor LogSumExp(int dim, bool keepDim = false)
+    {
+        int[] dims = [dim];
+        Tensor kept = ReduceKeep(ReduceOp.LogSumExp, dims, out int[] inputShape);
+        Tensor result = keepDim ? kept : DropDims(kept, dims);
+        return Record(result, "LogSumExpBackward", g => [g.Reshape(kept.shape).Mul(Detach().Sub(kept).Exp())], this);
+    }
+
+    /// <summary>Variance over dimensions with Bessel's correction (correction = 1, PyTorch's default; 0 for the population variance).</summary>
+    public Tensor Var(int[] dims, int correction = 1, bool keepDim = false)
+    {
+        ArgumentNullException.ThrowIfNull(dims);
+        long count = dims.Select(d => NormalizeDim(d)).Distinct().Aggregate(1L, (n, d) => n * shape[d]);
+        Tensor centered = Sub(Mean(dims, keepDim: true));
+        return centered.Square().Sum(dims, keepDim).Div(Math.Max(count - correction, 0));
+    }
+
+    /// <summary>Variance over one dimension.</summary>
+    public Tensor Var(int dim, int correction = 1, bool keepDim = false) => Var([dim], correction, keepDim);
+
+    /// <summary>Standard deviation over dimensions (square root of <see cref="Var(int[], int, bool)"/>).</summary>
+    public Tensor Std(int[] dims, int correction = 1, bool keepDim = false) => Var(dims, correction, keepDim).Sqrt();
+
+    /// <summary>Standard deviation over one dimension.</summary>
+    public Tensor Std(int dim, int correction = 1, bool keepDim = false) => Std([dim], correction, keepDim);
+
+    private int[] AllDims() => Enumerable.Range(0, Dim).ToArray();
+
+    private Tensor Extreme(ReduceOp op, int[] dims, bool keepDim)
+    {
+        Tensor kept = ReduceKeep(op, dims, out _);
+        Tensor result = keepDim ? kept : DropDims(kept, dims);
+        return Record(result, op + "Backward", g =>
+        {
+            Tensor hits = Detach().Eq(kept).To(DType.Float32);
+            Tensor ties = hits.Sum(dims, keepDim: true);
+            return [hits.Mul(g.Reshape(kept.shape).Div(ties))];
+        }, this);
+    }
+
+    private Tensor Indices(ReduceOp op, int dim, bool keepDim)
+    {
+        int[] dims = [dim];
+        Tensor kept = ReduceKeep(op, dims, out _);
+        return keepDim ? kept : DropDims(kept, dims);
+    }
+
+    /// <summary>Reduces over <paramref name="dims"/>, keeping them with size 1; not recorded.</summary>
+    private Tensor ReduceKeep(ReduceOp op, int[] dims, out int[] inputShape)
+    {
+        ArgumentNullException.ThrowIfNull(dims);
+        RequireFloat32(op.ToString());
+        inputShape = shape;
+        var reduced = dims.Select(d => NormalizeDim(d)).Distinct().OrderBy(d => d).ToArray();
+        if (Dim == 0) reduced = [];
+        var keptDims = Enumerable.Range(0, Dim).Where(d => !reduced.Contains(d)).ToArray();
+        Tensor moved = Detach().Permute([.. keptDims, .. reduced]).Contiguous();
+        int[] outShape = shape.Select((s, i) => reduced.Contains(i) ? 1 : s).ToArray();
+        Tensor result = Empty(outShape, op is ReduceOp.ArgMax or ReduceOp.ArgMin ? DType.Int64 : DType.Float32, Device);
+        Backend.ReduceRows(op, moved, result);
+        return result;
+    }
+
+    private Tensor DropDims(Tensor kept, int[] dims)
+    {
+        var reduced = dims.Select(d => NormalizeDim(d)).ToHashSet();
+        if (Dim == 0) return kept;
+        return kept.Detach().View(shape.Where((_, i) => !reduced.Contains(i)).ToArray());
+    }
+}

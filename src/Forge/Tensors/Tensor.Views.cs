@@ -1,0 +1,205 @@
+namespace Forge.Tensors;
+
+public sealed partial class Tensor
+{
+    /// <summary>A view with a new shape over the same elements; one size may be -1. Needs a contiguous tensor.</summary>
+    public Tensor View(params int[] newShape)
+    {
+        int[] dims = InferShape(newShape);
+        if (!IsContiguous) throw new ForgeException($"View({Format(newShape)}) needs a contiguous tensor; use Reshape() or Contiguous().");
+        int[] original = shape;
+        return Record(new Tensor(storage, dims, ContiguousStrides(dims), offset), "ViewBackward", g => [g.Reshape(original)], this);
+    }
+
+    /// <summary>A tensor with a new shape; a view when possible, otherwise a copy. One size may be -1.</summary>
+    public Tensor Reshape(params int[] newShape) => IsContiguous ? View(newShape) : Contiguous().View(newShape);
+
+    /// <summary>Collapses dimensions <paramref name="startDim"/>..<paramref name="endDim"/> into one.</summary>
+    public Tensor Flatten(int startDim = 0, int endDim = -1)
+    {
+        if (Dim == 0) return Reshape(1);
+        int s = NormalizeDim(startDim), e = NormalizeDim(endDim);
+        if (s > e) throw new ForgeException($"Flatten start dimension {startDim} comes after end dimension {endDim}.");
+        var dims = new List<int>();
+        for (int i = 0; i < s; i++) dims.Add(shape[i]);
+        int merged = 1;
+        for (int i = s; i <= e; i++) merged *= shape[i];
+        dims.Add(merged);
+        for (int i = e + 1; i < Dim; i++) dims.Add(shape[i]);
+        return Reshape([.. dims]);
+    }
+
+    /// <summary>Reorders dimensions: result dimension i is this tensor's dimension dims[i].</summary>
+    public Tensor Permute(params int[] dims)
+    {
+        ArgumentNullException.ThrowIfNull(dims);
+        if (dims.Length != Dim) throw new ForgeException($"Permute needs {Dim} dimensions, found {dims.Length}.");
+        var normalized = dims.Select(d => NormalizeDim(d)).ToArray();
+        if (normalized.Distinct().Count() != Dim) throw new ForgeException($"Permute dimensions {Format(dims)} repeat a dimension.");
+        var inverse = new int[Dim];
+        for (int i = 0; i < Dim; i++) inverse[normalized[i]] = i;
+        var view = new Tensor(storage, normalized.Select(d => shape[d]).ToArray(), normalized.Select(d => strides[d]).ToArray(), offset);
+        return Record(view, "PermuteBackward", g => [g.Permute(inverse)], this);
+    }
+
+    /// <summary>Swaps two dimensions.</summary>
+    public Tensor Transpose(int dim0, int dim1)
+    {
+        var order = Enumerable.Range(0, Dim).ToArray();
+        int a = NormalizeDim(dim0), b = NormalizeDim(dim1);
+        (order[a], order[b]) = (order[b], order[a]);
+        return Permute(order);
+    }
+
+    /// <summary>The transpose of the last two dimensions (PyTorch's mT).</summary>
+    public Tensor MT => Transpose(-2, -1);
+
+    /// <summary>The elements start..start+length-1 of one dimension, as a view.</summary>
+    public Tensor Narrow(int dim, int start, int length) => Slice(dim, start, start + length);
+
+    /// <summary>Elements start, start+step, ... below end of one dimension, as a view (negative start/end count from the end).</summary>
+    public Tensor Slice(int dim, int start, int end, int step = 1)
+    {
+        int d = NormalizeDim(dim);
+        int size = shape[d];
+        if (step <= 0) throw new ForgeException($"Slice step must be positive, found {step}.");
+        int s = start < 0 ? start + size : start, e = end < 0 ? end + size : end;
+        e = Math.Min(e, size);
+        if (s < 0 || s > size || e < s) throw new ForgeException($"Slice [{start}, {end}) is out of range for dimension {dim} of size {size}.");
+        int length = (e - s + step - 1) / step;
+        int[] dims = (int[])shape.Clone();
+        long[] st = (long[])strides.Clone();
+        dims[d] = length;
+        st[d] = strides[d] * step;
+        var view = new Tensor(storage, dims, st, offset + s * strides[d]);
+        int[] original = shape;
+        return Record(view, "SliceBackward", g =>
+        {
+            Tensor full = Zeros(original, g.DType, g.Device);
+            full.Slice(d, s, e, step).CopyFrom(g);
+            return [full];
+        }, this);
+    }
+
+    /// <summary>The sub-tensor at <paramref name="index"/> of one dimension, with that dimension removed.</summary>
+    public Tensor Select(int dim, int index)
+    {
+        int d = NormalizeDim(dim);
+        int i = index < 0 ? index + shape[d] : index;
+        if (i < 0 || i >= shape[d]) throw new ForgeException($"Index {index} is out of range for dimension {dim} of size {shape[d]}.");
+        return Narrow(d, i, 1).Squeeze(d);
+    }
+
+    /// <summary>Removes dimension <paramref name="dim"/>, which must have size 1.</summary>
+    public Tensor Squeeze(int dim)
+    {
+        int d = NormalizeDim(dim);
+        if (shape[d] != 1) return this;
+        int[] dims = shape.Where((_, i) => i != d).ToArray();
+        long[] st = strides.Where((_, i) => i != d).ToArray();
+        int[] original = shape;
+        return Record(new Tensor(storage, dims, st, offset), "SqueezeBackward", g => [g.Reshape(original)], this);
+    }
+
+    /// <summary>Removes every dimension of size 1.</summary>
+    public Tensor Squeeze()
+    {
+        int[] dims = shape.Where(s => s != 1).ToArray();
+        return Reshape(dims);
+    }
+
+    /// <summary>Inserts a dimension of size 1 at <paramref name="dim"/>.</summary>
+    public Tensor Unsqueeze(int dim)
+    {
+        int d = dim < 0 ? dim + Dim + 1 : dim;
+        if (d < 0 || d > Dim) throw new ForgeException($"Unsqueeze dimension {dim} is out of range for a tensor of rank {Dim}.");
+        var dims = shape.ToList();
+        var st = strides.ToList();
+        dims.Insert(d, 1);
+        st.Insert(d, d < Dim ? strides[d] * shape[d] : 1);
+        return Record(new Tensor(storage, [.. dims], [.. st], offset), "UnsqueezeBackward", g => [g.Squeeze(d)], this);
+    }
+
+    /// <summary>A broadcast view with the given sizes (-1 keeps a size); size-1 dimensions repeat without copying.</summary>
+    public Tensor Expand(params int[] sizes)
+    {
+        ArgumentNullException.ThrowIfNull(sizes);
+        if (sizes.Length < Dim) throw new ForgeException($"Expand to {Format(sizes)} has fewer dimensions than the tensor's {Format(shape)}.");
+        int lead = sizes.Length - Dim;
+        var dims = new int[sizes.Length];
+        var st = new long[sizes.Length];
+        for (int i = 0; i < sizes.Length; i++)
+        {
+            int own = i >= lead ? shape[i - lead] : 1;
+            int want = sizes[i] == -1 ? own : sizes[i];
+            if (i < lead && sizes[i] == -1) throw new ForgeException($"Expand cannot use -1 for the new leading dimension {i}.");
+            if (own != want && own != 1) throw new ForgeException($"Cannot expand shape {Format(shape)} to {Format(sizes)}: dimension {i} has size {own}, expected 1 or {want}.");
+            dims[i] = want;
+            st[i] = i >= lead && own == want ? strides[i - lead] : 0;
+        }
+        if (dims.SequenceEqual(shape)) return this;
+        int[] original = shape;
+        return Record(new Tensor(storage, dims, st, offset), "ExpandBackward", g => [g.SumToShape(original)], this);
+    }
+
+    /// <summary>Expands to <paramref name="target"/> following broadcasting rules.</summary>
+    public Tensor BroadcastTo(IReadOnlyList<int> target) => Expand([.. target]);
+
+    /// <summary>The shape two shapes broadcast to (NumPy rules).</summary>
+    public static int[] BroadcastShapes(IReadOnlyList<int> a, IReadOnlyList<int> b)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        int rank = Math.Max(a.Count, b.Count);
+        var result = new int[rank];
+        for (int i = 0; i < rank; i++)
+        {
+            int x = i - (rank - a.Count) >= 0 ? a[i - (rank - a.Count)] : 1;
+            int y = i - (rank - b.Count) >= 0 ? b[i - (rank - b.Count)] : 1;
+            if (x != y && x != 1 && y != 1) throw new ForgeException($"Shapes {Format(a)} and {Format(b)} cannot be broadcast together (dimension {i}: {x} vs {y}).");
+            result[i] = x == 1 ? y : x;
+        }
+        return result;
+    }
+
+    /// <summary>Sums a broadcast gradient back down to <paramref name="target"/> (the inverse of broadcasting).</summary>
+    public Tensor SumToShape(IReadOnlyList<int> target)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        if (shape.SequenceEqual(target)) return this;
+        int lead = Dim - target.Count;
+        if (lead < 0) throw new ForgeException($"Cannot sum shape {Format(shape)} down to the larger {Format(target)}.");
+        var dims = new List<int>();
+        for (int i = 0; i < Dim; i++)
+        {
+            if (i < lead || (target[i - lead] == 1 && shape[i] != 1)) dims.Add(i);
+        }
+        Tensor summed = dims.Count > 0 ? Sum([.. dims], keepDim: true) : this;
+        return summed.Reshape([.. target]);
+    }
+
+    private int[] InferShape(int[] newShape)
+    {
+        ArgumentNullException.ThrowIfNull(newShape);
+        int[] dims = (int[])newShape.Clone();
+        int inferred = Array.IndexOf(dims, -1);
+        if (inferred >= 0 && Array.IndexOf(dims, -1, inferred + 1) >= 0) throw new ForgeException($"Only one size may be -1, found {Format(newShape)}.");
+        long known = 1;
+        for (int i = 0; i < dims.Length; i++)
+        {
+            if (i == inferred) continue;
+            if (dims[i] < 0) throw new ForgeException($"Invalid size {dims[i]} in shape {Format(newShape)}.");
+            known *= dims[i];
+        }
+        if (inferred >= 0)
+        {
+            if (known == 0 || Numel % known != 0) throw new ForgeException($"Cannot reshape {Format(shape)} ({Numel} elements) to {Format(newShape)}.");
+            dims[inferred] = (int)(Numel / known);
+        }
+        else if (known != Numel)
+        {
+            throw new ForgeException($"Cannot reshape {Format(shape)} ({Numel} elements) to {Format(newShape)} ({known} elements).");
+        }
+        return dims;
+    }
+}

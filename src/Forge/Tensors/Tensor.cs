@@ -1,0 +1,187 @@
+using Forge.Autograd;
+using Forge.Backends;
+
+namespace Forge.Tensors;
+
+/// <summary>
+/// An n-dimensional strided view over a <see cref="Storage"/>, with reverse-mode autograd.
+/// Views (reshape, permute, narrow, expand, ...) share storage; ops allocate new tensors.
+/// Op methods are grouped by family in the other parts of this class.
+/// </summary>
+public sealed partial class Tensor
+{
+    internal readonly Storage storage;
+    internal readonly int[] shape;
+    internal readonly long[] strides;
+    internal readonly long offset;
+    private bool requiresGrad;
+    private List<Func<Tensor, Tensor?>>? hooks;
+
+    internal Tensor(Storage storage, int[] shape, long[] strides, long offset)
+    {
+        this.storage = storage;
+        this.shape = shape;
+        this.strides = strides;
+        this.offset = offset;
+        long count = 1;
+        foreach (int size in shape)
+        {
+            if (size < 0) throw new ForgeException($"Tensor sizes must be non-negative, found shape {Format(shape)}.");
+            count *= size;
+        }
+        Numel = count;
+        IsContiguous = ComputeContiguous(shape, strides);
+    }
+
+    internal Tensor(Storage storage, int[] shape) : this(storage, shape, ContiguousStrides(shape), 0) { }
+
+    /// <summary>Sizes of the dimensions.</summary>
+    public IReadOnlyList<int> Shape => shape;
+
+    /// <summary>Element strides of the dimensions.</summary>
+    public IReadOnlyList<long> Strides => strides;
+
+    /// <summary>Offset of the first element in the storage, in elements.</summary>
+    public long StorageOffset => offset;
+
+    /// <summary>Number of dimensions.</summary>
+    public int Dim => shape.Length;
+
+    /// <summary>Number of elements.</summary>
+    public long Numel { get; }
+
+    /// <summary>Element type.</summary>
+    public DType DType => storage.DType;
+
+    /// <summary>The device the storage lives on.</summary>
+    public Device Device => storage.Device;
+
+    /// <summary>The underlying storage (shared by views).</summary>
+    public Storage Storage => storage;
+
+    /// <summary>True when elements are laid out densely in row-major order.</summary>
+    public bool IsContiguous { get; }
+
+    /// <summary>The backend that computes on this tensor's device.</summary>
+    internal IBackend Backend => BackendRegistry.For(storage.Device);
+
+    /// <summary>Size of dimension <paramref name="dim"/> (negative counts from the end).</summary>
+    public int Size(int dim) => shape[NormalizeDim(dim)];
+
+    /// <summary>Whether gradients are computed for this tensor. Settable on leaves only.</summary>
+    public bool RequiresGrad
+    {
+        get => requiresGrad || GradFn is not null;
+        set
+        {
+            if (GradFn is not null && !value) throw new ForgeException("RequiresGrad cannot be turned off on a non-leaf tensor; use Detach().");
+            if (value && !DType.IsFloatingPoint()) throw new ForgeException($"Only floating-point tensors can require gradients, found {DType}.");
+            requiresGrad = value;
+        }
+    }
+
+    /// <summary>The accumulated gradient of a leaf (or of a tensor that called <see cref="RetainGrad"/>).</summary>
+    public Tensor? Grad { get; set; }
+
+    /// <summary>The node that produced this tensor, or null for a leaf.</summary>
+    public GradNode? GradFn { get; internal set; }
+
+    /// <summary>True for tensors created by the user rather than by a recorded op.</summary>
+    public bool IsLeaf => GradFn is null;
+
+    internal bool RetainsGrad { get; private set; }
+
+    internal IReadOnlyList<Func<Tensor, Tensor?>>? Hooks => hooks;
+
+    /// <summary>Keeps the gradient of this non-leaf tensor in <see cref="Grad"/> after backward.</summary>
+    public void RetainGrad() => RetainsGrad = true;
+
+    /// <summary>
+    /// Registers a hook called with this tensor's gradient during backward; a non-null return value replaces the gradient.
+    /// Returns an action that removes the hook.
+    /// </summary>
+    public Action RegisterHook(Func<Tensor, Tensor?> hook)
+    {
+        if (!RequiresGrad) throw new ForgeException("Cannot register a gradient hook on a tensor that does not require gradients.");
+        hooks ??= [];
+        hooks.Add(hook);
+        return () => hooks.Remove(hook);
+    }
+
+    /// <summary>Sets <see cref="RequiresGrad"/> and returns this tensor (for chaining).</summary>
+    public Tensor RequireGrad(bool value = true)
+    {
+        RequiresGrad = value;
+        return this;
+    }
+
+    /// <summary>Runs backpropagation from this tensor. Without <paramref name="gradient"/> the tensor must hold one element.</summary>
+    public void Backward(Tensor? gradient = null, bool retainGraph = false, bool createGraph = false) =>
+        Engine.Backward(this, gradient, retainGraph, createGraph);
+
+    /// <summary>A tensor sharing this storage, cut off from the graph.</summary>
+    public Tensor Detach() => new(storage, shape, strides, offset);
+
+    /// <summary>Normalizes a possibly negative dimension index.</summary>
+    internal int NormalizeDim(int dim) => NormalizeDim(dim, shape.Length);
+
+    internal static int NormalizeDim(int dim, int rank)
+    {
+        int d = dim < 0 ? dim + rank : dim;
+        if (d < 0 || d >= Math.Max(rank, 1)) throw new ForgeException($"Dimension {dim} is out of range for a tensor of rank {rank}.");
+        return d;
+    }
+
+    /// <summary>Row-major strides for a shape.</summary>
+    internal static long[] ContiguousStrides(int[] shape)
+    {
+        var result = new long[shape.Length];
+        long stride = 1;
+        for (int i = shape.Length - 1; i >= 0; i--)
+        {
+            result[i] = stride;
+            stride *= Math.Max(shape[i], 1);
+        }
+        return result;
+    }
+
+    private static bool ComputeContiguous(int[] shape, long[] strides)
+    {
+        long expected = 1;
+        for (int i = shape.Length - 1; i >= 0; i--)
+        {
+            if (shape[i] == 1) continue;
+            if (strides[i] != expected) return false;
+            expected *= shape[i];
+        }
+        return true;
+    }
+
+    /// <summary>Formats a shape as [a, b, c].</summary>
+    internal static string Format(IReadOnlyList<int> shape) => "[" + string.Join(", ", shape) + "]";
+
+    /// <summary>Pointer to the first element (CPU kernels).</summary>
+    internal unsafe T* Ptr<T>() where T : unmanaged => (T*)storage.Pointer + offset;
+
+    /// <summary>The elements of a contiguous CPU tensor as a span.</summary>
+    internal unsafe Span<T> Span<T>() where T : unmanaged
+    {
+        if (!IsContiguous) throw new ForgeException("Span() needs a contiguous tensor; call Contiguous() first.");
+        if (storage.Device.Type != DeviceType.Cpu) throw new ForgeException($"Cannot read a tensor on {Device} directly; call To(Device.Cpu) first.");
+        return new Span<T>(Ptr<T>(), checked((int)Numel));
+    }
+
+    /// <inheritdoc />
+    public override string ToString()
+    {
+        string grad = GradFn is not null ? $", grad_fn={GradFn.Name}" : RequiresGrad ? ", requires_grad" : "";
+        string values = "";
+        if (Numel <= 16 && Device.Type == DeviceType.Cpu)
+        {
+            var data = DType == DType.Float32 || DType.IsFloatingPoint() ? To(DType.Float32).ToArray<float>().Select(v => v.ToString("G6", System.Globalization.CultureInfo.InvariantCulture))
+                : To(DType.Int64).ToArray<long>().Select(v => v.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            values = " {" + string.Join(", ", data) + "}";
+        }
+        return $"Tensor{Format(shape)} {DType} on {Device}{grad}{values}";
+    }
+}
