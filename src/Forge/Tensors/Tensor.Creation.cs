@@ -3,7 +3,7 @@ using Forge.Backends;
 
 namespace Forge.Tensors;
 
-public sealed partial class Tensor
+public partial class Tensor
 {
     /// <summary>An uninitialized tensor.</summary>
     public static Tensor Empty(int[] shape, DType dtype = DType.Float32, Device? device = null) =>

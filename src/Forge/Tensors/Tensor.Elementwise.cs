@@ -11,7 +11,7 @@ public enum GeluApproximation
     Tanh,
 }
 
-public sealed partial class Tensor
+public partial class Tensor
 {
     /// <summary>Elementwise sum with broadcasting.</summary>
     public Tensor Add(Tensor other) => BinaryOp(Backends.BinaryOp.Add, this, other);

@@ -1,6 +1,6 @@
 namespace Forge.Tensors;
 
-public sealed partial class Tensor
+public partial class Tensor
 {
     /// <summary>
     /// Matrix product with PyTorch's rules: 1-D operands are vectors, leading (batch) dimensions broadcast,

@@ -2,7 +2,7 @@ using Forge.Backends;
 
 namespace Forge.Tensors;
 
-public sealed partial class Tensor
+public partial class Tensor
 {
     /// <summary>Sum of all elements (0-dimensional).</summary>
     public Tensor Sum() => Sum(AllDims(), keepDim: false);

@@ -1,6 +1,6 @@
 namespace Forge.Tensors;
 
-public sealed partial class Tensor
+public partial class Tensor
 {
     /// <summary>A view with a new shape over the same elements; one size may be -1. Needs a contiguous tensor.</summary>
     public Tensor View(params int[] newShape)

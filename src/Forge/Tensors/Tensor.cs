@@ -8,7 +8,7 @@ namespace Forge.Tensors;
 /// Views (reshape, permute, narrow, expand, ...) share storage; ops allocate new tensors.
 /// Op methods are grouped by family in the other parts of this class.
 /// </summary>
-public sealed partial class Tensor
+public partial class Tensor
 {
     internal readonly Storage storage;
     internal readonly int[] shape;
