@@ -1,0 +1,79 @@
+using System.Numerics.Tensors;
+using Tensor = Forge.Tensors.Tensor;
+
+namespace Forge.Backends.Cpu;
+
+public sealed unsafe partial class CpuBackend
+{
+    /// <inheritdoc />
+    public void Softmax(Tensor x, Tensor y)
+    {
+        float* px = x.Ptr<float>(), py = y.Ptr<float>();
+        ForEachRow(x, (row, cols) =>
+        {
+            var input = new ReadOnlySpan<float>(px + row * cols, cols);
+            var output = new Span<float>(py + row * cols, cols);
+            TensorPrimitives.Subtract(input, TensorPrimitives.Max(input), output);
+            TensorPrimitives.Exp(output, output);
+            TensorPrimitives.Divide(output, TensorPrimitives.Sum(output), output);
+        });
+    }
+
+    /// <inheritdoc />
+    public void SoftmaxBackward(Tensor y, Tensor gradOutput, Tensor gradInput)
+    {
+        float* py = y.Ptr<float>(), pg = gradOutput.Ptr<float>(), pr = gradInput.Ptr<float>();
+        ForEachRow(y, (row, cols) =>
+        {
+            var output = new ReadOnlySpan<float>(py + row * cols, cols);
+            var grad = new ReadOnlySpan<float>(pg + row * cols, cols);
+            var result = new Span<float>(pr + row * cols, cols);
+            TensorPrimitives.Subtract(grad, TensorPrimitives.Dot(grad, output), result);
+            TensorPrimitives.Multiply(result, output, result);
+        });
+    }
+
+    /// <inheritdoc />
+    public void LogSoftmax(Tensor x, Tensor y)
+    {
+        float* px = x.Ptr<float>(), py = y.Ptr<float>();
+        ForEachRow(x, (row, cols) =>
+        {
+            var input = new ReadOnlySpan<float>(px + row * cols, cols);
+            var output = new Span<float>(py + row * cols, cols);
+            TensorPrimitives.Subtract(input, TensorPrimitives.Max(input), output);
+            double sum = 0;
+            foreach (float shifted in output) sum += Math.Exp(shifted);
+            TensorPrimitives.Subtract(output, (float)Math.Log(sum), output);
+        });
+    }
+
+    /// <inheritdoc />
+    public void LogSoftmaxBackward(Tensor y, Tensor gradOutput, Tensor gradInput)
+    {
+        float* py = y.Ptr<float>(), pg = gradOutput.Ptr<float>(), pr = gradInput.Ptr<float>();
+        ForEachRow(y, (row, cols) =>
+        {
+            var output = new ReadOnlySpan<float>(py + row * cols, cols);
+            var grad = new ReadOnlySpan<float>(pg + row * cols, cols);
+            var result = new Span<float>(pr + row * cols, cols);
+            TensorPrimitives.Exp(output, result);
+            TensorPrimitives.Multiply(result, TensorPrimitives.Sum(grad), result);
+            TensorPrimitives.Subtract(grad, result, result);
+        });
+    }
+
+    /// <summary>Runs <paramref name="body"/>(row, columns) in parallel over the rows of the last dimension of a contiguous tensor.</summary>
+    private static void ForEachRow(Tensor x, Action<long, int> body)
+    {
+        if (x.Numel == 0) return;
+        ForEachRow(x.Numel / x.Shape[^1], x.Shape[^1], body);
+    }
+
+    /// <summary>Runs <paramref name="body"/>(row, columns) in parallel over <paramref name="rows"/> rows of <paramref name="cols"/> elements.</summary>
+    private static void ForEachRow(long rows, int cols, Action<long, int> body) =>
+        CpuParallel.For(rows, Math.Max(1, 16384 / Math.Max(cols, 1)), (start, end) =>
+        {
+            for (long row = start; row < end; row++) body(row, cols);
+        });
+}
