@@ -1,0 +1,88 @@
+using Forge.Tensors;
+
+namespace Forge.Nn;
+
+public static partial class Functional
+{
+    /// <summary>
+    /// Attention: softmax(query·keyᵀ·scale + mask)·value, composed from differentiable ops (it materializes the [Lq, Lk] scores).
+    /// </summary>
+    /// <param name="query">[..., Lq, E].</param>
+    /// <param name="key">[..., Lk, E]; leading dimensions broadcast with the query's.</param>
+    /// <param name="value">[..., Lk, Ev].</param>
+    /// <param name="mask">
+    /// Broadcastable to [..., Lq, Lk]. A Bool mask marks with true the positions that may be attended (PyTorch's meaning);
+    /// a Float32 mask is added to the scores (use −∞ to block). For a key padding mask pass a Bool [batch, 1, 1, Lk] tensor
+    /// that is true at real tokens and false at padding.
+    /// </param>
+    /// <param name="isCausal">
+    /// Lets query i attend only keys j ≤ i (top-left aligned, like PyTorch's is_causal). Unlike PyTorch, it may be combined
+    /// with <paramref name="mask"/>: a position must be allowed by both.
+    /// </param>
+    /// <param name="dropout">Probability of dropping each attention weight (inverted dropout); 0 at evaluation time.</param>
+    /// <param name="needWeights">Return the attention probabilities (before dropout) as the second result.</param>
+    /// <param name="scale">Multiplies the scores; 1/√E when null.</param>
+    /// <param name="generator">Random source for dropout (<see cref="Generator.Default"/> when null).</param>
+    /// <returns>
+    /// The output [..., Lq, Ev] and, when asked for, the weights [..., Lq, Lk]. A query row whose keys are all masked gets
+    /// zero weights, a zero output and zero gradients (as PyTorch 2.5+'s math backend does; older versions gave NaN), so a
+    /// fully padded sequence cannot poison training.
+    /// </returns>
+    public static (Tensor Output, Tensor? Weights) ScaledDotProductAttention(Tensor query, Tensor key, Tensor value, Tensor? mask = null,
+        bool isCausal = false, float dropout = 0, bool needWeights = false, float? scale = null, Generator? generator = null)
+    {
+        CheckAttentionShapes(query, key, value);
+        int lq = query.Shape[^2], lk = key.Shape[^2], e = query.Shape[^1];
+        Tensor scores = query.MatMul(key.MT).Mul(scale ?? 1f / MathF.Sqrt(e));
+        if (mask is not null) scores = ApplyAttentionMask(scores, mask);
+        if (isCausal) scores = scores.MaskedFill(CausalBlockedPositions(lq, lk, query.Device), float.NegativeInfinity);
+        Tensor? blockedRows = mask is not null || isCausal ? FullyBlockedRows(scores) : null;
+        if (blockedRows is not null) scores = scores.MaskedFill(blockedRows, 0);
+        Tensor weights = Softmax(scores, -1);
+        if (blockedRows is not null) weights = weights.MaskedFill(blockedRows, 0);
+        Tensor attended = dropout != 0 ? Dropout(weights, dropout, training: true, generator) : weights;
+        return (attended.MatMul(value), needWeights ? weights : null);
+    }
+
+    private static void CheckAttentionShapes(Tensor query, Tensor key, Tensor value)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(value);
+        if (query.Dim < 2 || key.Dim < 2 || value.Dim < 2)
+            throw new ForgeException($"Attention needs query, key and value of at least two dimensions, found {Tensor.Format(query.Shape)}, {Tensor.Format(key.Shape)} and {Tensor.Format(value.Shape)}.");
+        if (key.Shape[^1] != query.Shape[^1])
+            throw new ForgeException($"Attention query {Tensor.Format(query.Shape)} and key {Tensor.Format(key.Shape)} need the same embedding size (last dimension).");
+        if (value.Shape[^2] != key.Shape[^2])
+            throw new ForgeException($"Attention key {Tensor.Format(key.Shape)} and value {Tensor.Format(value.Shape)} need the same number of positions (dimension -2).");
+    }
+
+    /// <summary>Blocks (Bool mask) or offsets (Float32 mask) the scores.</summary>
+    private static Tensor ApplyAttentionMask(Tensor scores, Tensor mask)
+    {
+        if (!Tensor.BroadcastShapes(scores.Shape, mask.Shape).SequenceEqual(scores.Shape))
+            throw new ForgeException($"Attention mask of shape {Tensor.Format(mask.Shape)} does not broadcast to the scores' shape {Tensor.Format(scores.Shape)}.");
+        return mask.DType switch
+        {
+            DType.Bool => scores.MaskedFill(mask.Eq(0), float.NegativeInfinity),
+            DType.Float32 => scores.Add(mask),
+            _ => throw new ForgeException($"Attention mask must be Bool (true = may attend) or Float32 (added to the scores), found {mask.DType}."),
+        };
+    }
+
+    /// <summary>Bool [lq, lk], true where key j comes after query i (j &gt; i).</summary>
+    private static Tensor CausalBlockedPositions(int lq, int lk, Device device)
+    {
+        var blocked = new bool[lq * lk];
+        for (int i = 0; i < lq; i++)
+            for (int j = i + 1; j < lk; j++) blocked[i * lk + j] = true;
+        return Tensor.FromArray(blocked, lq, lk).To(device);
+    }
+
+    /// <summary>Bool [..., Lq, 1], true for query rows whose scores are all −∞; null when there are none.</summary>
+    private static Tensor? FullyBlockedRows(Tensor scores)
+    {
+        Tensor blocked = scores.Detach().Max(-1, keepDim: true).Eq(float.NegativeInfinity);
+        return blocked.To(DType.Float32).Sum().Item() > 0 ? blocked : null;
+    }
+}

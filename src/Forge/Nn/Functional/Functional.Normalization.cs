@@ -1,0 +1,69 @@
+using Forge.Tensors;
+
+namespace Forge.Nn;
+
+public static partial class Functional
+{
+    /// <summary>
+    /// Layer normalization over the trailing <paramref name="normalizedShape"/> dimensions: (x − mean) / √(var + eps) · weight + bias,
+    /// with the population variance, as in PyTorch. weight and bias (optional) have shape <paramref name="normalizedShape"/>.
+    /// </summary>
+    public static Tensor LayerNorm(Tensor x, int[] normalizedShape, Tensor? weight = null, Tensor? bias = null, float eps = 1e-5f)
+    {
+        int rows = NormalizedRows("LayerNorm", x, normalizedShape, weight, bias);
+        Tensor input = x.Detach().Contiguous();
+        Tensor? w = weight?.Detach().Contiguous(), b = bias?.Detach().Contiguous();
+        Tensor y = Tensor.Empty([.. x.Shape], DType.Float32, x.Device);
+        Tensor mean = Tensor.Empty([rows], DType.Float32, x.Device), rstd = Tensor.Empty([rows], DType.Float32, x.Device);
+        x.Backend.LayerNorm(input, w, b, y, mean, rstd, eps);
+        return Tensor.Record(y, "LayerNormBackward", g =>
+        {
+            Tensor gradInput = Tensor.EmptyLike(input);
+            Tensor? gradWeight = weight is { RequiresGrad: true } ? Tensor.Empty(normalizedShape, DType.Float32, x.Device) : null;
+            Tensor? gradBias = bias is { RequiresGrad: true } ? Tensor.Empty(normalizedShape, DType.Float32, x.Device) : null;
+            x.Backend.LayerNormBackward(input, mean, rstd, w, g.Contiguous(), gradInput, gradWeight, gradBias);
+            return [gradInput, gradWeight, gradBias];
+        }, x, weight, bias);
+    }
+
+    /// <summary>
+    /// Root-mean-square normalization over the trailing <paramref name="normalizedShape"/> dimensions: x / √(mean(x²) + eps) · weight
+    /// (no centering, no bias), as in LLaMA-style Transformers.
+    /// </summary>
+    public static Tensor RmsNorm(Tensor x, int[] normalizedShape, Tensor? weight = null, float eps = 1e-6f)
+    {
+        int rows = NormalizedRows("RmsNorm", x, normalizedShape, weight, null);
+        Tensor input = x.Detach().Contiguous();
+        Tensor? w = weight?.Detach().Contiguous();
+        Tensor y = Tensor.Empty([.. x.Shape], DType.Float32, x.Device);
+        Tensor rstd = Tensor.Empty([rows], DType.Float32, x.Device);
+        x.Backend.RmsNorm(input, w, y, rstd, eps);
+        return Tensor.Record(y, "RmsNormBackward", g =>
+        {
+            Tensor gradInput = Tensor.EmptyLike(input);
+            Tensor? gradWeight = weight is { RequiresGrad: true } ? Tensor.Empty(normalizedShape, DType.Float32, x.Device) : null;
+            x.Backend.RmsNormBackward(input, rstd, w, g.Contiguous(), gradInput, gradWeight);
+            return [gradInput, gradWeight];
+        }, x, weight);
+    }
+
+    /// <summary>Checks a normalization's shapes and returns the number of normalized rows.</summary>
+    private static int NormalizedRows(string op, Tensor x, int[] normalizedShape, Tensor? weight, Tensor? bias)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(normalizedShape);
+        if (normalizedShape.Length == 0) throw new ForgeException($"{op} needs at least one normalized dimension.");
+        bool trailing = normalizedShape.Length <= x.Dim && x.Shape.Skip(x.Dim - normalizedShape.Length).SequenceEqual(normalizedShape);
+        if (!trailing)
+            throw new ForgeException($"{op} normalized shape {Tensor.Format(normalizedShape)} does not match the last dimensions of the input {Tensor.Format(x.Shape)}.");
+        foreach (var (name, tensor) in new[] { ("weight", weight), ("bias", bias) })
+        {
+            if (tensor is not null && !tensor.Shape.SequenceEqual(normalizedShape))
+                throw new ForgeException($"{op} {name} must have the normalized shape {Tensor.Format(normalizedShape)}, found {Tensor.Format(tensor.Shape)}.");
+            if (tensor is not null && tensor.DType != DType.Float32) throw new ForgeException($"{op} {name} must be Float32, found {tensor.DType}.");
+        }
+        if (x.DType != DType.Float32) throw new ForgeException($"{op} computes in Float32, found {x.DType}; convert with To(DType.Float32) first.");
+        long width = Tensor.ShapeNumel(normalizedShape);
+        return width == 0 ? 0 : checked((int)(x.Numel / width));
+    }
+}
