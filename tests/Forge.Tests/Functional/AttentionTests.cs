@@ -1,0 +1,106 @@
+using Forge.Tensors;
+using Forge.Tests.Support;
+using Xunit;
+using F = Forge.Nn.Functional;
+
+namespace Forge.Tests.Functional;
+
+public class AttentionTests
+{
+    [Theory]
+    [InlineData("plain")]
+    [InlineData("causal")]
+    [InlineData("causal_wide")]
+    [InlineData("bool_mask")]
+    [InlineData("float_mask")]
+    public void AttentionMatchesPyTorchReferenceOutputWeightsAndGradients(string name)
+    {
+        var c = Oracle.Case("attention", name);
+        Tensor q = c.Tensor("q", true), k = c.Tensor("k", true), v = c.Tensor("v", true);
+        Tensor? mask = c.Has("mask") ? c.Tensor("mask") : null;
+        var (output, weights) = F.ScaledDotProductAttention(q, k, v, mask, isCausal: c.Json.GetProperty("causal").GetBoolean(), needWeights: true);
+        // Longer chains of float32 arithmetic than one op: tolerances of 1e-4 relative.
+        TensorAssert.Close(c.Tensor("out"), output, 1e-4, 1e-5);
+        TensorAssert.Close(c.Tensor("weights"), weights!, 1e-4, 1e-6);
+        Oracle.Backward(output, c);
+        TensorAssert.Close(c.Tensor("dq"), q.Grad!, 1e-4, 1e-5);
+        TensorAssert.Close(c.Tensor("dk"), k.Grad!, 1e-4, 1e-5);
+        TensorAssert.Close(c.Tensor("dv"), v.Grad!, 1e-4, 1e-5);
+    }
+
+    [Fact]
+    public void AttentionGradientsMatchFiniteDifferencesWithCausalAndKeyPaddingMasks()
+    {
+        var q = TensorAssert.RandomLeaf(1, 2, 4, 3);
+        var k = TensorAssert.RandomLeaf(2, 2, 4, 3);
+        var v = TensorAssert.RandomLeaf(3, 2, 4, 2);
+        Tensor keyPadding = Tensor.FromArray(new[] { true, true, true, true, true, true, false, true }, 2, 1, 4);
+        TensorAssert.GradientsMatch(t => F.ScaledDotProductAttention(t[0], t[1], t[2], keyPadding, isCausal: true).Output, q, k, v);
+    }
+
+    [Fact]
+    public void AttentionGradientsMatchFiniteDifferencesWithFloatMaskAndScale()
+    {
+        var q = TensorAssert.RandomLeaf(4, 3, 2);
+        var k = TensorAssert.RandomLeaf(5, 5, 2);
+        var v = TensorAssert.RandomLeaf(6, 5, 3);
+        Tensor mask = Tensor.Randn([3, 5], new Generator(7));
+        TensorAssert.GradientsMatch(t => F.ScaledDotProductAttention(t[0], t[1], t[2], mask, scale: 0.7f).Output, q, k, v);
+    }
+
+    [Fact]
+    public void FullyMaskedRowsGiveZeroOutputAndFiniteGradients()
+    {
+        var q = TensorAssert.RandomLeaf(8, 1, 3, 4);
+        var k = TensorAssert.RandomLeaf(9, 1, 5, 4);
+        var v = TensorAssert.RandomLeaf(10, 1, 5, 2);
+        // Query row 1 may attend nothing.
+        var allowed = Enumerable.Range(0, 15).Select(i => i / 5 != 1).ToArray();
+        Tensor mask = Tensor.FromArray(allowed, 3, 5);
+        var (output, weights) = F.ScaledDotProductAttention(q, k, v, mask, needWeights: true);
+        float[] o = output.ToArray<float>();
+        Assert.Equal([0f, 0f], o[2..4]);
+        Assert.All(weights!.ToArray<float>()[5..10], w => Assert.Equal(0f, w));
+        output.Sum().Backward();
+        Assert.All(q.Grad!.ToArray<float>().Concat(k.Grad!.ToArray<float>()).Concat(v.Grad!.ToArray<float>()), g => Assert.True(float.IsFinite(g)));
+        Assert.All(q.Grad!.ToArray<float>()[4..8], g => Assert.Equal(0f, g));
+        TensorAssert.GradientsMatch(t => F.ScaledDotProductAttention(t[0], t[1], t[2], mask).Output, q, k, v);
+    }
+
+    [Fact]
+    public void KeyPaddingMaskEqualsAttendingOnlyTheRealKeys()
+    {
+        Tensor q = Tensor.Randn([2, 1, 3, 4], new Generator(11));
+        Tensor k = Tensor.Randn([2, 1, 5, 4], new Generator(12));
+        Tensor v = Tensor.Randn([2, 1, 5, 6], new Generator(13));
+        Tensor keyPadding = Tensor.FromArray(new[] { true, true, true, true, true, true, true, false, false, false }, 2, 1, 1, 5);
+        Tensor padded = F.ScaledDotProductAttention(q, k, v, keyPadding).Output;
+        Tensor trimmed = F.ScaledDotProductAttention(q.Narrow(0, 1, 1), k.Narrow(0, 1, 1).Narrow(2, 0, 2), v.Narrow(0, 1, 1).Narrow(2, 0, 2)).Output;
+        TensorAssert.Close(trimmed, padded.Narrow(0, 1, 1), 1e-5, 1e-6);
+    }
+
+    [Fact]
+    public void WeightsAreReturnedOnlyWhenAskedAndDropoutIsReproducible()
+    {
+        Tensor q = Tensor.Randn([4, 3], new Generator(14)), k = Tensor.Randn([6, 3], new Generator(15)), v = Tensor.Randn([6, 2], new Generator(16));
+        Assert.Null(F.ScaledDotProductAttention(q, k, v).Weights);
+        var (plain, weights) = F.ScaledDotProductAttention(q, k, v, needWeights: true);
+        TensorAssert.Close(Tensor.Ones(4), weights!.Sum(-1), 1e-6, 1e-6);
+        Tensor a = F.ScaledDotProductAttention(q, k, v, dropout: 0.5f, generator: new Generator(1)).Output;
+        Tensor b = F.ScaledDotProductAttention(q, k, v, dropout: 0.5f, generator: new Generator(1)).Output;
+        Assert.Equal(a.ToArray<float>(), b.ToArray<float>());
+        Assert.NotEqual(plain.ToArray<float>(), a.ToArray<float>());
+    }
+
+    [Fact]
+    public void AttentionRejectsMismatchedShapesAndMasks()
+    {
+        Tensor q = Tensor.Zeros(2, 4, 3), k = Tensor.Zeros(2, 5, 3), v = Tensor.Zeros(2, 5, 6);
+        Assert.Throws<ForgeException>(() => F.ScaledDotProductAttention(q, Tensor.Zeros(2, 5, 2), v));
+        Assert.Throws<ForgeException>(() => F.ScaledDotProductAttention(q, k, Tensor.Zeros(2, 4, 6)));
+        var error = Assert.Throws<ForgeException>(() => F.ScaledDotProductAttention(q, k, v, Tensor.Ones([4, 4], DType.Bool)));
+        Assert.Contains("[4, 4]", error.Message, StringComparison.Ordinal);
+        Assert.Throws<ForgeException>(() => F.ScaledDotProductAttention(q, k, v, Tensor.Ones([4, 5], DType.Int64)));
+        Assert.Throws<ForgeException>(() => F.ScaledDotProductAttention(q, k, v, dropout: 1f));
+    }
+}

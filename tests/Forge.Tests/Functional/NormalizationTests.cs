@@ -1,0 +1,87 @@
+using Forge.Tensors;
+using Forge.Tests.Support;
+using Xunit;
+using F = Forge.Nn.Functional;
+
+namespace Forge.Tests.Functional;
+
+public class NormalizationTests
+{
+    [Fact]
+    public void LayerNormWithAffineMatchesPyTorchOutputAndGradients()
+    {
+        var c = Oracle.Case("layer_norm", "affine");
+        Tensor x = c.Tensor("x", true), w = c.Tensor("w", true), b = c.Tensor("b", true);
+        Tensor y = F.LayerNorm(x, [8], w, b);
+        TensorAssert.Close(c.Tensor("out"), y, 1e-5, 1e-5);
+        Oracle.Backward(y, c);
+        TensorAssert.Close(c.Tensor("dx"), x.Grad!, 1e-4, 1e-5);
+        TensorAssert.Close(c.Tensor("dw"), w.Grad!, 1e-5, 1e-5);
+        TensorAssert.Close(c.Tensor("db"), b.Grad!, 1e-5, 1e-6);
+    }
+
+    [Fact]
+    public void LayerNormWithoutAffineOverTwoDimensionsMatchesPyTorch()
+    {
+        var c = Oracle.Case("layer_norm", "plain");
+        Tensor x = c.Tensor("x", true);
+        Tensor y = F.LayerNorm(x, [3, 8]);
+        TensorAssert.Close(c.Tensor("out"), y, 1e-5, 1e-5);
+        Oracle.Backward(y, c);
+        TensorAssert.Close(c.Tensor("dx"), x.Grad!, 1e-4, 1e-5);
+    }
+
+    [Fact]
+    public void LayerNormGradientsMatchFiniteDifferences()
+    {
+        var x = TensorAssert.RandomLeaf(1, 2, 3, 4);
+        var w = TensorAssert.RandomLeaf(2, 3, 4);
+        var b = TensorAssert.RandomLeaf(3, 3, 4);
+        TensorAssert.GradientsMatch(t => F.LayerNorm(t[0], [3, 4], t[1], t[2]), x, w, b);
+    }
+
+    [Fact]
+    public void LayerNormOfNonContiguousInputGradientsMatchFiniteDifferences()
+    {
+        var x = TensorAssert.RandomLeaf(4, 5, 3);
+        var w = TensorAssert.RandomLeaf(5, 5);
+        TensorAssert.GradientsMatch(t => F.LayerNorm(t[0].MT, [5], t[1]), x, w);
+    }
+
+    [Fact]
+    public void LayerNormRejectsMismatchedShapes()
+    {
+        Tensor x = Tensor.Zeros(2, 3, 4);
+        var error = Assert.Throws<ForgeException>(() => F.LayerNorm(x, [3]));
+        Assert.Contains("[2, 3, 4]", error.Message, StringComparison.Ordinal);
+        Assert.Throws<ForgeException>(() => F.LayerNorm(x, [4], Tensor.Ones(5)));
+        Assert.Throws<ForgeException>(() => F.LayerNorm(x, [4], null, Tensor.Ones(3, 4)));
+    }
+
+    [Fact]
+    public void RmsNormMatchesPyTorchReference()
+    {
+        var c = Oracle.Case("rms_norm");
+        Tensor x = c.Tensor("x", true), w = c.Tensor("w", true);
+        Tensor y = F.RmsNorm(x, [8], w, (float)c.Number("eps"));
+        TensorAssert.Close(c.Tensor("out"), y, 1e-5, 1e-5);
+        Oracle.Backward(y, c);
+        TensorAssert.Close(c.Tensor("dx"), x.Grad!, 1e-4, 1e-5);
+        TensorAssert.Close(c.Tensor("dw"), w.Grad!, 1e-5, 1e-5);
+    }
+
+    [Fact]
+    public void RmsNormGradientsMatchFiniteDifferences()
+    {
+        var x = TensorAssert.RandomLeaf(6, 3, 2, 5);
+        var w = TensorAssert.RandomLeaf(7, 2, 5);
+        TensorAssert.GradientsMatch(t => F.RmsNorm(t[0], [2, 5], t[1]) + F.RmsNorm(t[0], [5]), x, w);
+    }
+
+    [Fact]
+    public void RmsNormRejectsMismatchedWeight()
+    {
+        var error = Assert.Throws<ForgeException>(() => F.RmsNorm(Tensor.Zeros(2, 4), [4], Tensor.Ones(3)));
+        Assert.Contains("[3]", error.Message, StringComparison.Ordinal);
+    }
+}
