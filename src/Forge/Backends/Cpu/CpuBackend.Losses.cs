@@ -1,4 +1,6 @@
+using System.Numerics.Tensors;
 using Forge.Tensors;
+using Tensor = Forge.Tensors.Tensor;
 
 namespace Forge.Backends.Cpu;
 
@@ -13,31 +15,28 @@ public sealed unsafe partial class CpuBackend
         float* w = weight is null ? null : weight.Ptr<float>();
         float* loss = losses.Ptr<float>(), tw = targetWeights.Ptr<float>(), lse = logSumExp.Ptr<float>();
         CheckTargets(y, target.Numel, classes, ignoreIndex);
+        float weightTotal = ClassWeightTotal(w, classes);
         float smoothing = labelSmoothing;
         CpuParallel.For(target.Numel, Math.Max(1, 4096 / Math.Max(classes, 1)), (start, end) =>
         {
+            var scratch = new float[inner == 1 ? classes : 0];
             for (long r = start; r < end; r++)
             {
                 long label = y[r];
-                float* row = x + (r / inner) * classes * inner + r % inner;
                 if (label == ignoreIndex)
                 {
                     loss[r] = 0;
                     tw[r] = 0;
-                    lse[r] = RowLogSumExp(row, classes, inner);
+                    lse[r] = 0;
                     continue;
                 }
-                float m = RowLogSumExp(row, classes, inner);
-                double targetWeight = w is null ? 1 : w[label];
-                double value = (1 - smoothing) * targetWeight * (m - row[label * inner]);
-                if (smoothing != 0)
-                {
-                    double smooth = 0;
-                    for (int c = 0; c < classes; c++) smooth += (w is null ? 1 : w[c]) * (m - row[(long)c * inner]);
-                    value += smoothing / classes * smooth;
-                }
-                loss[r] = (float)value;
-                tw[r] = (float)targetWeight;
+                float* row = x + (r / inner) * classes * inner + r % inner;
+                float m = RowLogSumExp(row, classes, inner, scratch);
+                float targetWeight = w is null ? 1 : w[label];
+                float value = (1 - smoothing) * targetWeight * (m - row[label * inner]);
+                if (smoothing != 0) value += smoothing / classes * (m * weightTotal - WeightedRowSum(row, w, classes, inner));
+                loss[r] = value;
+                tw[r] = targetWeight;
                 lse[r] = m;
             }
         });
@@ -52,8 +51,7 @@ public sealed unsafe partial class CpuBackend
         float* w = weight is null ? null : weight.Ptr<float>();
         float* lse = logSumExp.Ptr<float>(), g = gradLosses.Ptr<float>();
         CheckTargets(y, target.Numel, classes, ignoreIndex);
-        float weightTotal = 0;
-        for (int c = 0; c < classes; c++) weightTotal += w is null ? 1 : w[c];
+        float weightTotal = ClassWeightTotal(w, classes);
         float smoothing = labelSmoothing;
         CpuParallel.For(target.Numel, Math.Max(1, 4096 / Math.Max(classes, 1)), (start, end) =>
         {
@@ -70,12 +68,21 @@ public sealed unsafe partial class CpuBackend
                 }
                 float targetWeight = w is null ? 1 : w[label];
                 float probabilityScale = g[r] * ((1 - smoothing) * targetWeight + smoothing / classes * weightTotal);
+                float uniformScale = g[r] * smoothing / classes;
                 float m = lse[r];
-                for (int c = 0; c < classes; c++)
+                if (inner == 1)
                 {
-                    float p = MathF.Exp(row[(long)c * inner] - m);
-                    float subtract = smoothing == 0 ? 0 : g[r] * smoothing / classes * (w is null ? 1 : w[c]);
-                    grad[(long)c * inner] = probabilityScale * p - subtract;
+                    var gradRow = new Span<float>(grad, classes);
+                    TensorPrimitives.Subtract(new ReadOnlySpan<float>(row, classes), m, gradRow);
+                    TensorPrimitives.Exp(gradRow, gradRow);
+                    TensorPrimitives.Multiply(gradRow, probabilityScale, gradRow);
+                    if (smoothing != 0 && w is null) TensorPrimitives.Subtract(gradRow, uniformScale, gradRow);
+                    else if (smoothing != 0) TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(w, classes), -uniformScale, gradRow, gradRow);
+                }
+                else
+                {
+                    for (int c = 0; c < classes; c++)
+                        grad[(long)c * inner] = probabilityScale * MathF.Exp(row[(long)c * inner] - m) - uniformScale * (w is null ? 1 : w[c]);
                 }
                 grad[label * inner] -= g[r] * (1 - smoothing) * targetWeight;
             }
@@ -123,20 +130,48 @@ public sealed unsafe partial class CpuBackend
         }
     }
 
-    /// <summary>log Σ exp over <paramref name="count"/> elements <paramref name="stride"/> apart, computed stably in double.</summary>
-    private static float RowLogSumExp(float* row, int count, int stride)
+    /// <summary>
+    /// log Σ exp over <paramref name="count"/> elements <paramref name="stride"/> apart, computed stably (NaN propagates);
+    /// contiguous rows use SIMD with <paramref name="scratch"/> (count elements) as workspace.
+    /// </summary>
+    private static float RowLogSumExp(float* row, int count, int stride, Span<float> scratch)
     {
+        if (stride == 1)
+        {
+            var values = new ReadOnlySpan<float>(row, count);
+            float top = TensorPrimitives.Max(values);
+            if (!float.IsFinite(top)) return top;
+            TensorPrimitives.Subtract(values, top, scratch);
+            TensorPrimitives.Exp(scratch, scratch);
+            return top + MathF.Log(TensorPrimitives.Sum(scratch));
+        }
         float max = float.NegativeInfinity;
         for (int c = 0; c < count; c++)
         {
             float v = row[(long)c * stride];
             if (v > max || float.IsNaN(v)) max = v;
         }
-        if (float.IsInfinity(max) || float.IsNaN(max)) return max;
+        if (!float.IsFinite(max)) return max;
         double sum = 0;
         for (int c = 0; c < count; c++) sum += Math.Exp(row[(long)c * stride] - max);
         return (float)(max + Math.Log(sum));
     }
+
+    /// <summary>Σ w[c]·row[c] over a strided row (w = 1 when null).</summary>
+    private static float WeightedRowSum(float* row, float* w, int count, int stride)
+    {
+        if (stride == 1)
+        {
+            var values = new ReadOnlySpan<float>(row, count);
+            return w is null ? TensorPrimitives.Sum(values) : TensorPrimitives.Dot(new ReadOnlySpan<float>(w, count), values);
+        }
+        double sum = 0;
+        for (int c = 0; c < count; c++) sum += (w is null ? 1 : w[c]) * (double)row[(long)c * stride];
+        return (float)sum;
+    }
+
+    private static float ClassWeightTotal(float* w, int classes) =>
+        w is null ? classes : TensorPrimitives.Sum(new ReadOnlySpan<float>(w, classes));
 
     /// <summary>Throws unless every target is a class index in [0, classes) or the ignore index.</summary>
     private static void CheckTargets(long* targets, long count, int classes, int ignoreIndex)
