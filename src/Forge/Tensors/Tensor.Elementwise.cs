@@ -220,7 +220,7 @@ public partial class Tensor
         using (Autograd.GradMode.NoGrad())
         {
             Tensor aa = a.BroadcastTo(outShape), bb = b.BroadcastTo(outShape);
-            result = aa.MaskedFillCore(condition.BroadcastTo(outShape), bb);
+            result = bb.MaskedFillCore(condition.BroadcastTo(outShape), aa);
         }
         return Record(result, "WhereBackward", g => [g.Mul(mask).SumToShape(a.Shape), g.Mul(inverse).SumToShape(b.Shape)], a, b);
     }

@@ -1,0 +1,186 @@
+using System.Numerics.Tensors;
+using Forge.Tensors;
+using Tensor = Forge.Tensors.Tensor;
+
+namespace Forge.Backends.Cpu;
+
+public sealed unsafe partial class CpuBackend
+{
+    /// <inheritdoc />
+    public void CrossEntropy(Tensor logits, Tensor target, Tensor? weight, int ignoreIndex, float labelSmoothing, Tensor losses, Tensor targetWeights, Tensor logSumExp)
+    {
+        int classes = logits.Size(1), inner = logits.Size(2);
+        float* x = logits.Ptr<float>();
+        long* y = target.Ptr<long>();
+        float* w = weight is null ? null : weight.Ptr<float>();
+        float* loss = losses.Ptr<float>(), tw = targetWeights.Ptr<float>(), lse = logSumExp.Ptr<float>();
+        CheckTargets(y, target.Numel, classes, ignoreIndex);
+        float weightTotal = ClassWeightTotal(w, classes);
+        float smoothing = labelSmoothing;
+        CpuParallel.For(target.Numel, Math.Max(1, 4096 / Math.Max(classes, 1)), (start, end) =>
+        {
+            var scratch = new float[inner == 1 ? classes : 0];
+            for (long r = start; r < end; r++)
+            {
+                long label = y[r];
+                if (label == ignoreIndex)
+                {
+                    loss[r] = 0;
+                    tw[r] = 0;
+                    lse[r] = 0;
+                    continue;
+                }
+                float* row = x + (r / inner) * classes * inner + r % inner;
+                float m = RowLogSumExp(row, classes, inner, scratch);
+                float targetWeight = w is null ? 1 : w[label];
+                float value = (1 - smoothing) * targetWeight * (m - row[label * inner]);
+                if (smoothing != 0) value += smoothing / classes * (m * weightTotal - WeightedRowSum(row, w, classes, inner));
+                loss[r] = value;
+                tw[r] = targetWeight;
+                lse[r] = m;
+            }
+        });
+    }
+
+    /// <inheritdoc />
+    public void CrossEntropyBackward(Tensor logits, Tensor target, Tensor? weight, int ignoreIndex, float labelSmoothing, Tensor logSumExp, Tensor gradLosses, Tensor gradLogits)
+    {
+        int classes = logits.Size(1), inner = logits.Size(2);
+        float* x = logits.Ptr<float>(), gx = gradLogits.Ptr<float>();
+        long* y = target.Ptr<long>();
+        float* w = weight is null ? null : weight.Ptr<float>();
+        float* lse = logSumExp.Ptr<float>(), g = gradLosses.Ptr<float>();
+        CheckTargets(y, target.Numel, classes, ignoreIndex);
+        float weightTotal = ClassWeightTotal(w, classes);
+        float smoothing = labelSmoothing;
+        CpuParallel.For(target.Numel, Math.Max(1, 4096 / Math.Max(classes, 1)), (start, end) =>
+        {
+            for (long r = start; r < end; r++)
+            {
+                long offset = (r / inner) * classes * inner + r % inner;
+                float* row = x + offset;
+                float* grad = gx + offset;
+                long label = y[r];
+                if (label == ignoreIndex)
+                {
+                    for (int c = 0; c < classes; c++) grad[(long)c * inner] = 0;
+                    continue;
+                }
+                float targetWeight = w is null ? 1 : w[label];
+                float probabilityScale = g[r] * ((1 - smoothing) * targetWeight + smoothing / classes * weightTotal);
+                float uniformScale = g[r] * smoothing / classes;
+                float m = lse[r];
+                if (inner == 1)
+                {
+                    var gradRow = new Span<float>(grad, classes);
+                    TensorPrimitives.Subtract(new ReadOnlySpan<float>(row, classes), m, gradRow);
+                    TensorPrimitives.Exp(gradRow, gradRow);
+                    TensorPrimitives.Multiply(gradRow, probabilityScale, gradRow);
+                    if (smoothing != 0 && w is null) TensorPrimitives.Subtract(gradRow, uniformScale, gradRow);
+                    else if (smoothing != 0) TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(w, classes), -uniformScale, gradRow, gradRow);
+                }
+                else
+                {
+                    for (int c = 0; c < classes; c++)
+                        grad[(long)c * inner] = probabilityScale * MathF.Exp(row[(long)c * inner] - m) - uniformScale * (w is null ? 1 : w[c]);
+                }
+                grad[label * inner] -= g[r] * (1 - smoothing) * targetWeight;
+            }
+        });
+    }
+
+    /// <inheritdoc />
+    public void NllLoss(Tensor logProbabilities, Tensor target, Tensor? weight, int ignoreIndex, Tensor losses, Tensor targetWeights)
+    {
+        int classes = logProbabilities.Size(1), inner = logProbabilities.Size(2);
+        float* x = logProbabilities.Ptr<float>();
+        long* y = target.Ptr<long>();
+        float* w = weight is null ? null : weight.Ptr<float>();
+        float* loss = losses.Ptr<float>(), tw = targetWeights.Ptr<float>();
+        CheckTargets(y, target.Numel, classes, ignoreIndex);
+        for (long r = 0; r < target.Numel; r++)
+        {
+            long label = y[r];
+            if (label == ignoreIndex)
+            {
+                loss[r] = 0;
+                tw[r] = 0;
+                continue;
+            }
+            float targetWeight = w is null ? 1 : w[label];
+            loss[r] = -targetWeight * x[(r / inner) * classes * inner + label * inner + r % inner];
+            tw[r] = targetWeight;
+        }
+    }
+
+    /// <inheritdoc />
+    public void NllLossBackward(Tensor target, Tensor? weight, int ignoreIndex, Tensor gradLosses, Tensor gradInput)
+    {
+        int classes = gradInput.Size(1), inner = gradInput.Size(2);
+        long* y = target.Ptr<long>();
+        float* w = weight is null ? null : weight.Ptr<float>();
+        float* g = gradLosses.Ptr<float>(), gx = gradInput.Ptr<float>();
+        CheckTargets(y, target.Numel, classes, ignoreIndex);
+        new Span<float>(gx, checked((int)gradInput.Numel)).Clear();
+        for (long r = 0; r < target.Numel; r++)
+        {
+            long label = y[r];
+            if (label == ignoreIndex) continue;
+            gx[(r / inner) * classes * inner + label * inner + r % inner] = -(w is null ? 1 : w[label]) * g[r];
+        }
+    }
+
+    /// <summary>
+    /// log Σ exp over <paramref name="count"/> elements <paramref name="stride"/> apart, computed stably (NaN propagates);
+    /// contiguous rows use SIMD with <paramref name="scratch"/> (count elements) as workspace.
+    /// </summary>
+    private static float RowLogSumExp(float* row, int count, int stride, Span<float> scratch)
+    {
+        if (stride == 1)
+        {
+            var values = new ReadOnlySpan<float>(row, count);
+            float top = TensorPrimitives.Max(values);
+            if (!float.IsFinite(top)) return top;
+            TensorPrimitives.Subtract(values, top, scratch);
+            TensorPrimitives.Exp(scratch, scratch);
+            return top + MathF.Log(TensorPrimitives.Sum(scratch));
+        }
+        float max = float.NegativeInfinity;
+        for (int c = 0; c < count; c++)
+        {
+            float v = row[(long)c * stride];
+            if (v > max || float.IsNaN(v)) max = v;
+        }
+        if (!float.IsFinite(max)) return max;
+        double sum = 0;
+        for (int c = 0; c < count; c++) sum += Math.Exp(row[(long)c * stride] - max);
+        return (float)(max + Math.Log(sum));
+    }
+
+    /// <summary>Σ w[c]·row[c] over a strided row (w = 1 when null).</summary>
+    private static float WeightedRowSum(float* row, float* w, int count, int stride)
+    {
+        if (stride == 1)
+        {
+            var values = new ReadOnlySpan<float>(row, count);
+            return w is null ? TensorPrimitives.Sum(values) : TensorPrimitives.Dot(new ReadOnlySpan<float>(w, count), values);
+        }
+        double sum = 0;
+        for (int c = 0; c < count; c++) sum += (w is null ? 1 : w[c]) * (double)row[(long)c * stride];
+        return (float)sum;
+    }
+
+    private static float ClassWeightTotal(float* w, int classes) =>
+        w is null ? classes : TensorPrimitives.Sum(new ReadOnlySpan<float>(w, classes));
+
+    /// <summary>Throws unless every target is a class index in [0, classes) or the ignore index.</summary>
+    private static void CheckTargets(long* targets, long count, int classes, int ignoreIndex)
+    {
+        for (long r = 0; r < count; r++)
+        {
+            long label = targets[r];
+            if (label != ignoreIndex && (label < 0 || label >= classes))
+                throw new ForgeException($"Target class {label} at position {r} is out of range: expected a value in [0, {classes}) or the ignore index {ignoreIndex}.");
+        }
+    }
+}
