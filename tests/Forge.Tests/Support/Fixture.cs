@@ -46,6 +46,7 @@ public sealed class Fixture
             "bool" => Forge.Tensors.Tensor.FromArray(data.Select(e => e.GetBoolean()).ToArray(), shape),
             _ => Forge.Tensors.Tensor.FromArray(data.Select(ReadFloat).ToArray(), shape),
         };
+        if (shape.Length == 0) result = result.Reshape();
         return requiresGrad ? result.RequireGrad() : result;
     }
 
