@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Help;
+using System.CommandLine.Invocation;
 using System.CommandLine.Parsing;
 
 namespace Forge.Cli;
@@ -32,30 +33,26 @@ internal static class ForgeCli
         ArgumentNullException.ThrowIfNull(commands);
 
         var verbose = new Option<bool>("--verbose") { Description = "Show the stack trace of an error.", Recursive = true };
-        var version = new Option<bool>("--version") { Description = "Print the Forge version." };
+        var version = new Option<bool>("--version") { Description = "Print the Forge version.", Action = new VersionAction() };
         var root = new Command("forge", "Forge: tensors, autograd and Transformer training in .NET.");
         root.Options.Add(new HelpOption());
         root.Options.Add(version);
         root.Options.Add(verbose);
         foreach (CliCommand command in commands.OrderBy(c => c.Name, StringComparer.Ordinal))
             root.Subcommands.Add(command.Build(stdout, stderr));
-        root.SetAction(parse =>
-        {
-            if (parse.GetValue(version)) stdout.WriteLine($"forge {BuildInfo.ForgeVersion}");
-            else new HelpAction().Invoke(parse);
-            return Success;
-        });
+        root.SetAction(parse => new HelpAction().Invoke(parse));
 
-        ParseResult parsed = root.Parse(args);
-        if (parsed.Errors.Count > 0)
-        {
-            string messages = string.Join(" ", parsed.Errors.Select(e => e.Message).Distinct());
-            WriteError(stderr, $"{messages} See '{CommandPath(parsed.CommandResult)} --help'.");
-            return UsageError;
-        }
-        bool showStack = parsed.GetValue(verbose);
+        bool showStack = false;
         try
         {
+            ParseResult parsed = root.Parse(args);
+            if (parsed.Errors.Count > 0)
+            {
+                string messages = string.Join(" ", parsed.Errors.Select(e => e.Message).Distinct());
+                WriteError(stderr, $"{messages} See '{CommandPath(parsed.CommandResult)} --help'.");
+                return UsageError;
+            }
+            showStack = parsed.GetValue(verbose);
             return parsed.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
         }
         catch (ForgeException e)
@@ -87,6 +84,16 @@ internal static class ForgeCli
         var names = new List<string>();
         for (SymbolResult? r = result; r is CommandResult command; r = command.Parent) names.Insert(0, command.Command.Name);
         return string.Join(' ', names);
+    }
+
+    /// <summary>Prints the version and stops, as <c>--help</c> does, whatever else the command line holds.</summary>
+    private sealed class VersionAction : SynchronousCommandLineAction
+    {
+        public override int Invoke(ParseResult parseResult)
+        {
+            parseResult.InvocationConfiguration.Output.WriteLine($"forge {BuildInfo.ForgeVersion}");
+            return Success;
+        }
     }
 
     private static void WriteError(TextWriter stderr, string message) =>
