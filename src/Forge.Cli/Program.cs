@@ -1,1 +1,3 @@
-Console.WriteLine("forge");
+using Forge.Cli;
+
+return ForgeCli.Run(args, Console.Out, Console.Error);
