@@ -52,6 +52,7 @@ public abstract class Optimizer
         {
             if (group is null) throw new ForgeException("A parameter group is null.");
             group.InheritFrom(defaults);
+            CheckLearningRate(group);
             foreach (Tensor p in group.Parameters)
             {
                 if (!seen.Add(p)) throw new ForgeException($"A parameter of shape {Tensor.Format(p.Shape)} appears in more than one group.");
@@ -71,7 +72,11 @@ public abstract class Optimizer
     /// <summary>Updates every parameter that has a gradient.</summary>
     public void Step()
     {
-        foreach (ParameterGroup group in groups) Validate(group);
+        foreach (ParameterGroup group in groups)
+        {
+            CheckLearningRate(group);
+            Validate(group);
+        }
         using var noGrad = GradMode.NoGrad();
         foreach (ParameterGroup group in groups)
         {
@@ -194,6 +199,11 @@ public abstract class Optimizer
             state[parameters[index]] = copy;
         }
         for (int g = 0; g < groups.Count; g++) groups[g].OptionsFromJson((JsonObject)groupsJson[g]!);
+    }
+
+    private static void CheckLearningRate(ParameterGroup group)
+    {
+        if (group.LearningRate < 0) throw new ForgeException($"LearningRate must be ≥ 0, found {group.LearningRate}.");
     }
 
     private int ParameterIndex(string text) =>

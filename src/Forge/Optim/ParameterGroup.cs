@@ -7,7 +7,9 @@ namespace Forge.Optim;
 /// A set of parameters that share hyper-parameters (PyTorch's param_groups entry). Options left unset take the
 /// optimizer's values when the optimizer is created; an optimizer reads only the options it uses
 /// (SGD: learning rate, weight decay, momentum, dampening, Nesterov; Adam, AdamW and LAMB: learning rate, weight decay,
-/// betas, epsilon and, for Adam and AdamW, AMSGrad). Options can be changed between steps (schedulers set the learning rate).
+/// betas, epsilon and, for Adam and AdamW, AMSGrad). Reading an option that is still unset gives its usual default (0 for the
+/// learning rate). Options can be changed between steps (schedulers set the learning rate). Set options with an object
+/// initializer: <c>new ParameterGroup(biases) { WeightDecay = 0 }</c>.
 /// </summary>
 public sealed class ParameterGroup
 {
@@ -36,11 +38,14 @@ public sealed class ParameterGroup
     /// <summary>The parameters this group updates.</summary>
     public IReadOnlyList<Tensor> Parameters { get; }
 
-    /// <summary>Learning rate (≥ 0).</summary>
+    /// <summary>
+    /// Learning rate. Optimizers reject a negative rate when created and at each step; a scheduler may set any finite value
+    /// (PyTorch's OneCycleLR with linear annealing ends slightly below zero after its last step).
+    /// </summary>
     public double LearningRate
     {
         get => learningRate ?? 0;
-        set => learningRate = NonNegative(value, nameof(LearningRate));
+        set => learningRate = double.IsFinite(value) ? value : throw new ForgeException($"LearningRate must be finite, found {value}.");
     }
 
     /// <summary>Weight decay (≥ 0): an L2 term for SGD and Adam, decoupled for AdamW, added to the update for LAMB.</summary>
@@ -103,7 +108,7 @@ public sealed class ParameterGroup
     public double? InitialLearningRate
     {
         get => initialLearningRate;
-        set => initialLearningRate = value is double v ? NonNegative(v, nameof(InitialLearningRate)) : null;
+        set => initialLearningRate = value is double v && !double.IsFinite(v) ? throw new ForgeException($"InitialLearningRate must be finite, found {v}.") : value;
     }
 
     /// <summary>Fills the options not set on this group from <paramref name="defaults"/>.</summary>

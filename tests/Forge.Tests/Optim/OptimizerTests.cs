@@ -227,7 +227,12 @@ public class OptimizerTests
             "weightDecay" => () => _ = new Adam([p], weightDecay: -0.01),
             "duplicate" => () => _ = new Sgd([new ParameterGroup([p]), new ParameterGroup([p])], 0.1),
             "empty" => () => _ = new Adam(Array.Empty<Tensor>()),
-            _ => () => new Sgd([p], 0.1).ParameterGroups[0].LearningRate = -2,
+            _ => () =>
+            {
+                var sgd = new Sgd([p], 0.1);
+                sgd.ParameterGroups[0].LearningRate = -2;
+                sgd.Step();
+            },
         };
         var e = Assert.Throws<ForgeException>(create);
         Assert.Contains(expected, e.Message, StringComparison.Ordinal);
