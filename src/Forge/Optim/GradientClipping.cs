@@ -1,0 +1,61 @@
+using Forge.Autograd;
+using Forge.Tensors;
+
+namespace Forge.Optim;
+
+/// <summary>Gradient clipping, as torch.nn.utils.clip_grad_norm_ and clip_grad_value_. Parameters without a gradient are skipped.</summary>
+public static class GradientClipping
+{
+    /// <summary>
+    /// Scales all gradients together by maxNorm/(total + 1e-6) when that factor is below 1, where total is the p-norm of the
+    /// per-tensor p-norms (the norm of all gradients as one vector; <paramref name="normType"/> may be
+    /// <see cref="float.PositiveInfinity"/> for the largest absolute value). Returns the total norm before clipping (0 when no
+    /// parameter has a gradient).
+    /// </summary>
+    public static float ClipGradNorm(IEnumerable<Tensor> parameters, float maxNorm, float normType = 2)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        if (!(maxNorm >= 0) || float.IsPositiveInfinity(maxNorm)) throw new ForgeException($"maxNorm must be a finite value ≥ 0, found {maxNorm}.");
+        if (!(normType > 0)) throw new ForgeException($"normType must be positive or infinity, found {normType}.");
+        var grads = Gradients(parameters);
+        if (grads.Count == 0) return 0;
+        bool infinity = float.IsPositiveInfinity(normType);
+        double combined = 0;
+        foreach (Tensor g in grads)
+        {
+            double norm = g.Backend.Norm(g.IsContiguous ? g : g.Contiguous(), normType);
+            combined = infinity ? Math.Max(combined, norm) : combined + Math.Pow(norm, normType);
+        }
+        float total = (float)(infinity ? combined : Math.Pow(combined, 1.0 / normType));
+        float coefficient = maxNorm / (total + 1e-6f);
+        if (coefficient < 1)
+        {
+            foreach (Tensor g in grads) g.MulInPlace(coefficient);
+        }
+        return total;
+    }
+
+    /// <summary>Clamps every gradient element into [−clipValue, clipValue].</summary>
+    public static void ClipGradValue(IEnumerable<Tensor> parameters, float clipValue)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        if (!(clipValue >= 0)) throw new ForgeException($"clipValue must be ≥ 0, found {clipValue}.");
+        foreach (Tensor g in Gradients(parameters))
+        {
+            using var noGrad = GradMode.NoGrad();
+            g.CopyFrom(g.Clamp(-clipValue, clipValue));
+        }
+    }
+
+    private static List<Tensor> Gradients(IEnumerable<Tensor> parameters)
+    {
+        var grads = new List<Tensor>();
+        foreach (Tensor p in parameters)
+        {
+            if (p?.Grad is not Tensor g) continue;
+            if (g.DType != DType.Float32) throw new ForgeException($"Gradient clipping needs Float32 gradients, found {g.DType}.");
+            grads.Add(g);
+        }
+        return grads;
+    }
+}
