@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using Forge.Tokenizers;
 using Xunit;
@@ -119,27 +118,5 @@ public sealed class Gpt2TokenizerTests
         var prefixed = new ByteLevelBpeTokenizer(Gpt2.Vocabulary, Gpt2.Merges, Gpt2.AddedTokens, addPrefixSpace: true);
         Assert.Equal([995], prefixed.Encode("world"));
         Assert.Equal([995], prefixed.Encode(" world"));
-    }
-
-    [Fact]
-    public void EncodesAMegabyteOfProseWellUnderTwoSeconds()
-    {
-        var random = new Random(3);
-        string[] words = ["whale", "sea", "ship", "captain", "Ahab", "harpoon", "the", "of", "and", "a", "to", "in", "Queequeg", "Pequod", "oil", "boat"];
-        var text = new StringBuilder();
-        while (text.Length < 1_200_000)
-        {
-            text.Append(words[random.Next(words.Length)]).Append(random.Next(10) switch { 0 => ", ", 1 => ".\n", _ => " " });
-            if (random.Next(50) == 0)
-            {
-                text.Append(random.Next(100_000));
-            }
-        }
-        var fresh = new ByteLevelBpeTokenizer(Gpt2.Vocabulary, Gpt2.Merges, Gpt2.AddedTokens);
-        var watch = Stopwatch.StartNew();
-        int[] ids = fresh.Encode(text.ToString());
-        watch.Stop();
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), $"Encoding 1.2 MB took {watch.Elapsed.TotalMilliseconds:F0} ms.");
-        Assert.Equal(text.ToString(), fresh.Decode(ids));
     }
 }
