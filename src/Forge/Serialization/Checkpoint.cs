@@ -14,6 +14,8 @@ namespace Forge.Serialization;
 /// <c>state.json</c> last (its presence marks the checkpoint complete); then an existing <c>&lt;dir&gt;</c> is renamed to
 /// <c>&lt;dir&gt;.old-&lt;random&gt;</c>, the new directory is renamed into place, and the old one is deleted. A kill at any moment leaves
 /// a complete checkpoint: at <c>&lt;dir&gt;</c>, or, between the two renames, in the sibling directories, which <see cref="Load"/> falls back to.
+/// Files are flushed to disk before the renames; the directory entries themselves are not (.NET has no directory fsync), so after a
+/// power loss the renames may be undone, which still leaves the old or the new checkpoint complete.
 /// </para>
 /// </summary>
 public static class Checkpoint
