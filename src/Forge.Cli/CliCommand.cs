@@ -9,15 +9,21 @@ namespace Forge.Cli;
 /// </summary>
 internal abstract class CliCommand
 {
-    /// <summary>Creates a command called <paramref name="name"/>, described in <c>forge --help</c>.</summary>
+    /// <summary>
+    /// Creates a command called <paramref name="name"/>, described in <c>forge --help</c>. A name of several words
+    /// ("tokenizer train") puts the command under a group command named by the leading words.
+    /// </summary>
     protected CliCommand(string name, string description)
     {
         Name = name;
         Description = description;
     }
 
-    /// <summary>The word that selects the command.</summary>
+    /// <summary>The words after <c>forge</c> that select the command, separated by spaces.</summary>
     public string Name { get; }
+
+    /// <summary>The last word of <see cref="Name"/>: the command's own name.</summary>
+    public string Word => Name[(Name.LastIndexOf(' ') + 1)..];
 
     /// <summary>One sentence for the help text.</summary>
     public string Description { get; }
@@ -36,7 +42,7 @@ internal abstract class CliCommand
     /// <summary>The parser's view of this command, with its action bound to <paramref name="output"/> and <paramref name="error"/>.</summary>
     internal Command Build(TextWriter output, TextWriter error)
     {
-        var command = new Command(Name, Description);
+        var command = new Command(Word, Description);
         foreach (Option option in Options) command.Options.Add(option);
         foreach (Argument argument in Arguments) command.Arguments.Add(argument);
         command.SetAction(parse => Execute(new CommandContext(parse, output, error)));

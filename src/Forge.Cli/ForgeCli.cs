@@ -39,7 +39,7 @@ internal static class ForgeCli
         root.Options.Add(version);
         root.Options.Add(verbose);
         foreach (CliCommand command in commands.OrderBy(c => c.Name, StringComparer.Ordinal))
-            root.Subcommands.Add(command.Build(stdout, stderr));
+            ParentOf(root, command.Name).Subcommands.Add(command.Build(stdout, stderr));
         root.SetAction(parse => new HelpAction().Invoke(parse));
 
         bool showStack = false;
@@ -70,6 +70,37 @@ internal static class ForgeCli
             return Failure;
         }
     }
+
+    /// <summary>
+    /// The command under which <paramref name="path"/> (words separated by spaces, e.g. "tokenizer train") belongs: the root for one
+    /// word, otherwise the group commands named by the leading words, created on first use with their <see cref="Groups"/> description.
+    /// </summary>
+    private static Command ParentOf(Command root, string path)
+    {
+        Command parent = root;
+        string[] words = path.Split(' ');
+        foreach (string word in words[..^1])
+        {
+            Command? group = parent.Subcommands.FirstOrDefault(c => c.Name == word);
+            if (group is null)
+            {
+                string description = Groups.TryGetValue(word, out string? d) ? d
+                    : throw new InvalidOperationException($"Command group '{word}' of '{path}' has no description in ForgeCli.Groups.");
+                group = new Command(word, description);
+                group.SetAction(parse => new HelpAction().Invoke(parse));
+                parent.Subcommands.Add(group);
+            }
+            parent = group;
+        }
+        return parent;
+    }
+
+    /// <summary>Descriptions of the commands that group others (<c>forge tokenizer train</c>, <c>forge train gpt</c>).</summary>
+    internal static IReadOnlyDictionary<string, string> Groups { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["tokenizer"] = "Train tokenizers.",
+        ["train"] = "Train a model.",
+    };
 
     /// <summary>One instance of every concrete <see cref="CliCommand"/> in this assembly.</summary>
     internal static IReadOnlyList<CliCommand> DiscoverCommands() =>
