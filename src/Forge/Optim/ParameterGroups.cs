@@ -1,3 +1,4 @@
+using Forge.Nn;
 using Forge.Tensors;
 
 namespace Forge.Optim;
@@ -29,7 +30,18 @@ public static class ParameterGroups
         return groups;
     }
 
-    /// <summary>The default no-decay rule of <see cref="WithNoDecay"/>.</summary>
+    /// <summary>
+    /// Splits the parameters of <paramref name="model"/> by their dotted names into a decayed group and a no-decay group, as
+    /// <see cref="WithNoDecay(IEnumerable{ValueTuple{string, Tensor}}, double, Func{string, Tensor, bool}?)"/> does (by default biases,
+    /// normalization weights and other one-dimensional parameters get no decay). Frozen parameters are left out.
+    /// </summary>
+    public static IReadOnlyList<ParameterGroup> WithNoDecay(Module model, double weightDecay, Func<string, Tensor, bool>? noDecay = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return WithNoDecay(model.NamedParameters().Where(p => p.Parameter.RequiresGrad).Select(p => (p.Name, (Tensor)p.Parameter)), weightDecay, noDecay);
+    }
+
+    /// <summary>The default no-decay rule of <see cref="WithNoDecay(IEnumerable{ValueTuple{string, Tensor}}, double, Func{string, Tensor, bool}?)"/>.</summary>
     public static bool IsNoDecayByDefault(string name, Tensor parameter)
     {
         ArgumentNullException.ThrowIfNull(name);
