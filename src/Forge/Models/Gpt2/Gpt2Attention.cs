@@ -1,0 +1,69 @@
+using Forge.Nn;
+using Forge.Tensors;
+
+namespace Forge.Models.Gpt2;
+
+/// <summary>GPT-2's causal self-attention: one fused q/k/v projection (<c>c_attn</c>) and an output projection (<c>c_proj</c>).</summary>
+public sealed class Gpt2Attention : Module<Gpt2Attention.Input, Tensor>
+{
+    private readonly int heads;
+    private readonly float attentionDropout;
+    private readonly Generator generator;
+
+    /// <summary>What the attention reads: the hidden states [batch, positions, n_embd], and the cache with this layer's index.</summary>
+    public sealed record Input(Tensor Hidden, KeyValueCache? Cache, int Layer);
+
+    /// <summary>The attention of a model configured by <paramref name="config"/>.</summary>
+    public Gpt2Attention(Gpt2Config config, Generator generator)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        heads = config.NHead;
+        attentionDropout = config.AttnPdrop;
+        this.generator = generator;
+        double residualStd = config.InitializerRange / Math.Sqrt(2.0 * Math.Max(config.NLayer, 1));
+        CAttn = new Conv1D(config.NEmbd, 3 * config.NEmbd, config.InitializerRange, generator);
+        CProj = new Conv1D(config.NEmbd, config.NEmbd, residualStd, generator);
+        ResidDropout = new Dropout(config.ResidPdrop, generator);
+    }
+
+    /// <summary>The fused query/key/value projection.</summary>
+    [StateName("c_attn")]
+    public Conv1D CAttn { get; set; }
+
+    /// <summary>The output projection.</summary>
+    [StateName("c_proj")]
+    public Conv1D CProj { get; set; }
+
+    /// <summary>Dropout on the output.</summary>
+    [StateName("resid_dropout")]
+    public Dropout ResidDropout { get; set; }
+
+    /// <inheritdoc />
+    protected override Tensor ForwardCore(Input input)
+    {
+        Tensor x = input.Hidden;
+        int batch = x.Size(0), length = x.Size(1), width = x.Size(2), headSize = width / heads;
+        Tensor[] qkv = CAttn.Forward(x).Split(width, dim: 2);
+        Tensor SplitHeads(Tensor t) => t.Reshape(batch, length, heads, headSize).Transpose(1, 2);
+        Tensor query = SplitHeads(qkv[0]), key = SplitHeads(qkv[1]), value = SplitHeads(qkv[2]);
+        if (input.Cache is not null) (key, value) = input.Cache.Append(input.Layer, key, value);
+        int past = key.Size(2) - length;
+
+        float dropout = Training ? attentionDropout : 0;
+        Tensor attended = past == 0
+            ? Functional.ScaledDotProductAttention(query, key, value, isCausal: true, dropout: dropout, generator: generator).Output
+            : Functional.ScaledDotProductAttention(query, key, value, CausalMask(length, past), dropout: dropout, generator: generator).Output;
+        Tensor merged = attended.Transpose(1, 2).Reshape(batch, length, width);
+        return ResidDropout.Forward(CProj.Forward(merged));
+    }
+
+    /// <summary>Bool [length, past + length]: query i (at position past + i) may attend keys 0..past + i.</summary>
+    private static Tensor CausalMask(int length, int past)
+    {
+        int keys = past + length;
+        var allowed = new bool[length * keys];
+        for (int i = 0; i < length; i++)
+            for (int j = 0; j <= past + i; j++) allowed[i * keys + j] = true;
+        return Tensor.FromArray(allowed, length, keys);
+    }
+}
