@@ -60,7 +60,7 @@ internal static class EventFileReader
                 case (2, 0): step = (long)field.Value; break;
                 case (3, 2): fileVersion = Encoding.UTF8.GetString(field.Bytes!); break;
                 case (5, 2): scalars.AddRange(ParseSummary(field.Bytes!)); break;
-                case (6, 2): status = (int)Fields(field.Bytes!).Single(f => f.Number == 1 && f.WireType == 0).Value; break;
+                case (7, 2): status = (int)Fields(field.Bytes!).Single(f => f.Number == 1 && f.WireType == 0).Value; break;
                 default: Assert.Fail($"Unexpected Event field {field.Number} (wire type {field.WireType})."); break;
             }
         }

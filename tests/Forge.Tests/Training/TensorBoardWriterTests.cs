@@ -68,6 +68,15 @@ public sealed class TensorBoardWriterTests : IDisposable
     }
 
     [Fact]
+    public void FileStartsWithTheVersionRecordHeaderOfTensorFlowsEventFiles()
+    {
+        using var writer = new TensorBoardWriter(temp.Path);
+        // A 24-byte Event (wall_time, file_version "brain.Event:2"; step 0 left out) and the masked CRC of that length.
+        byte[] expected = [0x18, 0, 0, 0, 0, 0, 0, 0, 0xa3, 0x7f, 0x4b, 0x22];
+        Assert.Equal(expected, File.ReadAllBytes(writer.FilePath)[..12]);
+    }
+
+    [Fact]
     public void EachScalarIsOnDiskBeforeTheWriterCloses()
     {
         using var writer = new TensorBoardWriter(temp.Path);

@@ -9,7 +9,8 @@ namespace Forge.Training.Logging;
 public sealed class ProgressLine
 {
     private readonly TextWriter writer;
-    private int shownLength = -1;
+    private int shownLength;
+    private bool showing;
 
     /// <summary>Prints to <paramref name="writer"/>, rewriting one line in place when <paramref name="rewrite"/> is true.</summary>
     public ProgressLine(TextWriter writer, bool rewrite)
@@ -33,6 +34,7 @@ public sealed class ProgressLine
         {
             writer.Write('\r' + line.PadRight(shownLength));
             shownLength = line.Length;
+            showing = true;
         }
         else
         {
@@ -44,10 +46,11 @@ public sealed class ProgressLine
     /// <summary>Ends the line being rewritten, so later output starts on a fresh line; does nothing otherwise.</summary>
     public void Complete()
     {
-        if (!Rewrite || shownLength < 0) return;
+        if (!showing) return;
         writer.WriteLine();
         writer.Flush();
-        shownLength = -1;
+        shownLength = 0;
+        showing = false;
     }
 
     /// <summary>

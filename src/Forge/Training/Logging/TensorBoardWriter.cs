@@ -21,8 +21,8 @@ public sealed class TensorBoardWriter : IDisposable
     /// <summary>Creates a new event file in <paramref name="logDirectory"/> (created if needed).</summary>
     /// <param name="logDirectory">TensorBoard's run directory.</param>
     /// <param name="purgeStep">
-    /// When resuming from a checkpoint, its step: a <c>SessionLog.START</c> event at this step tells TensorBoard to discard the
-    /// events at or after it that an interrupted run wrote, as PyTorch's <c>SummaryWriter(purge_step=...)</c> does.
+    /// When resuming from a checkpoint, its step: an <c>Event.session_log</c> with status START at this step, the record PyTorch's
+    /// <c>SummaryWriter(purge_step=...)</c> writes, which tells TensorBoard to discard the events at or after that step left by the interrupted run.
     /// </param>
     public TensorBoardWriter(string logDirectory, long? purgeStep = null)
     {
@@ -35,7 +35,7 @@ public sealed class TensorBoardWriter : IDisposable
         WriteRecord(Event(now, 0, w => w.String(3, FileVersion)));
         if (purgeStep is long step)
         {
-            WriteRecord(Event(now, step, w => w.Message(6, s => s.Varint(1, SessionLogStart))));
+            WriteRecord(Event(now, step, w => w.Message(7, s => s.Varint(1, SessionLogStart))));
         }
         stream.Flush();
     }
@@ -65,7 +65,7 @@ public sealed class TensorBoardWriter : IDisposable
     {
         var w = new ProtoWriter();
         w.Double(1, wallTime);
-        w.Varint(2, (ulong)step);
+        if (step != 0) w.Varint(2, (ulong)step); // proto3 leaves default values out, as TensorFlow's writers do
         body(w);
         return w.ToArray();
     }
