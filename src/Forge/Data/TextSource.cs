@@ -26,19 +26,37 @@ public static class TextSource
         return files.SelectMany(ReadFile);
     }
 
-    /// <summary>A UTF-8 text file as one document (a byte-order mark is dropped; line endings are kept as they are).</summary>
+    /// <summary>
+    /// A UTF-8 text file as one document (a byte-order mark is dropped; line endings are kept as they are). An empty file or one
+    /// that is not valid UTF-8 is a <see cref="ForgeException"/> naming the file (and the offset of the first bad byte).
+    /// </summary>
     public static string ReadTextFile(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
+        byte[] bytes;
         try
         {
-            return File.ReadAllText(path, Encoding.UTF8);
+            bytes = File.ReadAllBytes(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new ForgeException($"Cannot read text file '{path}': {e.Message}", e);
         }
+        ReadOnlySpan<byte> body = bytes.AsSpan().StartsWith(ByteOrderMark) ? bytes.AsSpan(ByteOrderMark.Length) : bytes;
+        if (body.IsEmpty) throw new ForgeException($"Text file '{path}' is empty.");
+        try
+        {
+            return StrictUtf8.GetString(body);
+        }
+        catch (DecoderFallbackException e)
+        {
+            throw new ForgeException($"Text file '{path}' is not valid UTF-8 (bad byte at offset {e.Index}).", e);
+        }
     }
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    private static ReadOnlySpan<byte> ByteOrderMark => [0xEF, 0xBB, 0xBF];
 
     /// <summary>
     /// The documents of a JSON Lines file, read lazily: each non-blank line must be a JSON object whose <paramref name="field"/> is a

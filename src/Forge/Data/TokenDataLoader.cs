@@ -11,7 +11,7 @@ namespace Forge.Data;
 /// (seed, epoch, position), and <see cref="StateDict"/> / <see cref="LoadStateDict"/> let a resumed run see exactly the batches an
 /// uninterrupted run would have seen.
 /// </summary>
-public sealed class TokenDataLoader
+public sealed class TokenDataLoader : IBatchSource<(Tensor Input, Tensor Target)>
 {
     private const string TypeName = nameof(TokenDataLoader);
 
@@ -71,6 +71,9 @@ public sealed class TokenDataLoader
 
     /// <summary>How many batches of <see cref="Epoch"/> have been returned; at <see cref="BatchesPerEpoch"/> the next batch starts the next epoch.</summary>
     public int Position { get; private set; }
+
+    /// <inheritdoc cref="Next"/>
+    (Tensor Input, Tensor Target) IBatchSource<(Tensor Input, Tensor Target)>.NextBatch() => Next();
 
     /// <summary>The next batch, moving to the next epoch (with a new order) after the last full batch of an epoch.</summary>
     public (Tensor Input, Tensor Target) Next()

@@ -1,0 +1,244 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Forge.Autograd;
+using Forge.Data;
+using Forge.Nn;
+using Forge.Optim;
+using Forge.Optim.Schedulers;
+using Forge.Serialization;
+using Forge.Tensors;
+using Forge.Training.Logging;
+
+namespace Forge.Training;
+
+/// <summary>One finished optimizer step, as <see cref="Trainer{TBatch}.StepCompleted"/> reports it.</summary>
+public sealed record TrainerStep(long Step, double Loss, double LearningRate, double GradientNorm, double TokensPerSecond);
+
+/// <summary>What <see cref="Trainer{TBatch}.Train"/> did.</summary>
+public sealed record TrainingSummary(long Step, double LastLoss, double? LastValidationLoss, double? BestValidationLoss, bool StoppedByTimeLimit,
+    string? ResumedFrom, string LastCheckpoint);
+
+/// <summary>
+/// A model-agnostic training loop in the manner of Hugging Face's Trainer: AdamW (no decay on biases and norms) with linear warmup and
+/// cosine decay, gradient accumulation, gradient-norm clipping, periodic evaluation, atomic checkpoints every N steps with keep-last-K
+/// and keep-best, exact resumption (model, optimizer, scheduler, dropout generator and data position), <c>metrics.jsonl</c>,
+/// TensorBoard event files, a loss chart and a progress line.
+/// </summary>
+/// <typeparam name="TBatch">What the batch source yields and the loss function takes.</typeparam>
+public sealed class Trainer<TBatch>
+{
+    private const string CheckpointsFolder = "checkpoints";
+
+    private readonly Module model;
+    private readonly Func<TBatch, Tensor> lossFunction;
+    private readonly IBatchSource<TBatch> train;
+    private readonly Func<IEnumerable<TBatch>>? validation;
+    private readonly Generator? generator;
+    private readonly Func<TBatch, long>? countTokens;
+
+    /// <summary>Prepares training of <paramref name="model"/>.</summary>
+    /// <param name="model">The model; its parameters that require gradients are trained.</param>
+    /// <param name="loss">The scalar loss of a batch (the model in training mode).</param>
+    /// <param name="train">The training batches.</param>
+    /// <param name="options">Steps, schedule, evaluation, checkpoints.</param>
+    /// <param name="validation">A fresh pass over the validation batches (the first <see cref="TrainerOptions.EvalBatches"/> are used).</param>
+    /// <param name="generator">The random generator the model's dropout draws from, saved in checkpoints so resumption is exact.</param>
+    /// <param name="countTokens">Tokens in a batch, for the throughput; null to report batches per second.</param>
+    public Trainer(Module model, Func<TBatch, Tensor> loss, IBatchSource<TBatch> train, TrainerOptions options,
+        Func<IEnumerable<TBatch>>? validation = null, Generator? generator = null, Func<TBatch, long>? countTokens = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(loss);
+        ArgumentNullException.ThrowIfNull(train);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        this.model = model;
+        lossFunction = loss;
+        this.train = train;
+        this.validation = validation;
+        this.generator = generator;
+        this.countTokens = countTokens;
+        Options = options;
+        Optimizer = new AdamW(ParameterGroups.WithNoDecay(model, options.WeightDecay), options.LearningRate, options.Beta1, options.Beta2,
+            weightDecay: options.WeightDecay);
+        int warmup = Math.Min(options.WarmupSteps ?? options.MaxSteps / 20, options.MaxSteps);
+        Scheduler = new CosineWarmupDecay(Optimizer, warmup, options.MaxSteps);
+    }
+
+    /// <summary>The settings.</summary>
+    public TrainerOptions Options { get; }
+
+    /// <summary>The AdamW optimizer.</summary>
+    public Optimizer Optimizer { get; }
+
+    /// <summary>The warmup + cosine schedule.</summary>
+    public LearningRateScheduler Scheduler { get; }
+
+    /// <summary>Where checkpoints are written: <c>OUT/checkpoints</c>.</summary>
+    public string CheckpointsDirectory => Path.Combine(Options.OutputDirectory, CheckpointsFolder);
+
+    /// <summary>Shows progress; null for none.</summary>
+    public ProgressLine? Progress { get; init; }
+
+    /// <summary>Receives one line per notable event (resume, evaluation, checkpoint, stop); <see cref="TextWriter.Null"/> by default.</summary>
+    public TextWriter Log { get; init; } = TextWriter.Null;
+
+    /// <summary>Raised after every optimizer step.</summary>
+    public event Action<TrainerStep>? StepCompleted;
+
+    /// <summary>Raised after every evaluation with the step and the validation loss.</summary>
+    public event Action<long, double>? Evaluated;
+
+    /// <summary>Trains until <see cref="TrainerOptions.MaxSteps"/> or the time limit, saving a final checkpoint.</summary>
+    public TrainingSummary Train()
+    {
+        var clock = Stopwatch.StartNew();
+        long step = 0;
+        double? bestValidation = null;
+        long bestStep = -1;
+        string? resumedFrom = null;
+        if (Options.Resume && Checkpoint.FindLatest(CheckpointsDirectory) is string latest)
+        {
+            TrainingCheckpointState state = TrainingCheckpoint.Load(latest, model, Optimizer, Scheduler, generator);
+            step = state.Step;
+            if (state.Extra["data"] is JsonObject data) train.LoadStateDict(data);
+            bestValidation = state.Extra["best_val_loss"]?.GetValue<double>();
+            bestStep = state.Extra["best_step"]?.GetValue<long>() ?? -1;
+            resumedFrom = latest;
+            Log.WriteLine($"Resumed from {latest} (step {step}).");
+        }
+
+        Directory.CreateDirectory(Options.OutputDirectory);
+        using var metrics = new MetricsLog(Options.OutputDirectory, resumedFrom is null ? null : step);
+        using var events = new TensorBoardWriter(Options.OutputDirectory, resumedFrom is null ? null : step);
+        model.Train();
+        double lastLoss = double.NaN;
+        double? lastValidation = null;
+        bool stoppedByTime = false;
+        long savedStep = resumedFrom is null ? -1 : step;
+        long startStep = step;
+        TimeSpan limit = Options.MaxMinutes is double minutes ? TimeSpan.FromMinutes(minutes) : TimeSpan.MaxValue;
+        TimeSpan slowestStep = TimeSpan.Zero;
+
+        while (step < Options.MaxSteps)
+        {
+            if (clock.Elapsed + slowestStep > limit)
+            {
+                stoppedByTime = true;
+                Progress?.Complete();
+                Log.WriteLine($"Stopping at step {step}: the time limit of {Options.MaxMinutes} minutes is reached.");
+                break;
+            }
+            TimeSpan stepStart = clock.Elapsed;
+            (double loss, double gradientNorm, long tokens) = TrainStep();
+            step++;
+            lastLoss = loss;
+            double learningRate = Optimizer.ParameterGroups[0].LearningRate;
+            Scheduler.Step();
+            TimeSpan stepTime = clock.Elapsed - stepStart;
+            slowestStep = stepTime > slowestStep ? stepTime : slowestStep;
+            double throughput = tokens / Math.Max(stepTime.TotalSeconds, 1e-9);
+
+            metrics.LogTraining(step, loss, learningRate, throughput);
+            events.AddScalar("train/loss", loss, step);
+            events.AddScalar("train/lr", learningRate, step);
+            StepCompleted?.Invoke(new TrainerStep(step, loss, learningRate, gradientNorm, throughput));
+            Progress?.Update(ProgressLine.Format(step, Options.MaxSteps, loss, learningRate, throughput,
+                ProgressLine.EstimateRemaining(step - startStep, Options.MaxSteps - step, clock.Elapsed)));
+
+            bool improved = false;
+            if (Options.EvalEvery > 0 && validation is not null && step % Options.EvalEvery == 0)
+            {
+                double validationLoss = Evaluate();
+                lastValidation = validationLoss;
+                metrics.LogValidation(step, validationLoss);
+                events.AddScalar("val/loss", validationLoss, step);
+                Evaluated?.Invoke(step, validationLoss);
+                Progress?.Complete();
+                Log.WriteLine($"step {step}: val_loss {validationLoss:0.0000} (perplexity {Math.Exp(validationLoss):0.00})");
+                if (bestValidation is null || validationLoss < bestValidation)
+                {
+                    bestValidation = validationLoss;
+                    bestStep = step;
+                    improved = true;
+                }
+            }
+            if (Options.SaveEvery > 0 && (step % Options.SaveEvery == 0 || improved))
+            {
+                Save(step, bestValidation, bestStep);
+                savedStep = step;
+            }
+        }
+        if (savedStep != step) Save(step, bestValidation, bestStep);
+        Progress?.Complete();
+        try
+        {
+            LossChart.WriteFromMetrics(metrics.FilePath, Path.Combine(Options.OutputDirectory, "loss.png"));
+        }
+        catch (ForgeException e)
+        {
+            Log.WriteLine($"No loss chart: {e.Message}");
+        }
+        return new TrainingSummary(step, lastLoss, lastValidation, bestValidation, stoppedByTime, resumedFrom,
+            Checkpoint.StepDirectory(CheckpointsDirectory, step));
+    }
+
+    /// <summary>The mean loss over the first <see cref="TrainerOptions.EvalBatches"/> validation batches, in evaluation mode without gradients.</summary>
+    public double Evaluate()
+    {
+        if (validation is null) throw new ForgeException("The trainer was given no validation data.");
+        model.Eval();
+        try
+        {
+            using var noGrad = GradMode.NoGrad();
+            double total = 0;
+            int count = 0;
+            foreach (TBatch batch in validation().Take(Options.EvalBatches))
+            {
+                total += lossFunction(batch).Item();
+                count++;
+            }
+            if (count == 0) throw new ForgeException("The validation data holds no batch.");
+            return total / count;
+        }
+        finally
+        {
+            model.Train();
+        }
+    }
+
+    private (double Loss, double GradientNorm, long Tokens) TrainStep()
+    {
+        Optimizer.ZeroGrad();
+        int accumulation = Options.GradientAccumulationSteps;
+        double loss = 0;
+        long tokens = 0;
+        for (int micro = 0; micro < accumulation; micro++)
+        {
+            TBatch batch = train.NextBatch();
+            tokens += countTokens?.Invoke(batch) ?? 1;
+            Tensor value = lossFunction(batch);
+            (accumulation == 1 ? value : value.Div(accumulation)).Backward();
+            loss += value.Item() / accumulation;
+        }
+        if (!double.IsFinite(loss)) throw new ForgeException($"The training loss became {loss}; lower the learning rate or check the data.");
+        var parameters = Optimizer.ParameterGroups.SelectMany(g => g.Parameters);
+        double norm = Options.MaxGradNorm > 0 ? GradientClipping.ClipGradNorm(parameters, Options.MaxGradNorm) : double.NaN;
+        Optimizer.Step();
+        return (loss, norm, tokens);
+    }
+
+    private void Save(long step, double? bestValidation, long bestStep)
+    {
+        var extra = new JsonObject { ["data"] = train.StateDict() };
+        if (bestValidation is double best)
+        {
+            extra["best_val_loss"] = best;
+            extra["best_step"] = bestStep;
+        }
+        string directory = Checkpoint.StepDirectory(CheckpointsDirectory, step);
+        TrainingCheckpoint.Save(directory, model, step, Optimizer, Scheduler, generator, extra);
+        var keep = bestStep >= 0 ? new HashSet<string> { Path.GetFileName(Checkpoint.StepDirectory(CheckpointsDirectory, bestStep)) } : null;
+        Checkpoint.Prune(CheckpointsDirectory, Options.KeepLast, keep);
+    }
+}

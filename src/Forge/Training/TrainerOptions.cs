@@ -1,0 +1,64 @@
+namespace Forge.Training;
+
+/// <summary>How <see cref="Trainer{TBatch}"/> trains: steps, optimizer and schedule settings, evaluation, checkpoints and limits.</summary>
+public sealed record TrainerOptions
+{
+    /// <summary>Where metrics, TensorBoard events, the loss chart and <c>checkpoints/step-N</c> go.</summary>
+    public required string OutputDirectory { get; init; }
+
+    /// <summary>Optimizer steps to train for.</summary>
+    public int MaxSteps { get; init; } = 1000;
+
+    /// <summary>Batches whose gradients are summed (each loss divided by this) before one optimizer step.</summary>
+    public int GradientAccumulationSteps { get; init; } = 1;
+
+    /// <summary>The peak learning rate of AdamW.</summary>
+    public double LearningRate { get; init; } = 6e-4;
+
+    /// <summary>Steps of linear warmup before the cosine decay to 0 at <see cref="MaxSteps"/>; null for 5% of the steps.</summary>
+    public int? WarmupSteps { get; init; }
+
+    /// <summary>AdamW's decoupled weight decay, applied to weights but not to biases, norms or 1-D parameters.</summary>
+    public double WeightDecay { get; init; } = 0.1;
+
+    /// <summary>AdamW's β1.</summary>
+    public double Beta1 { get; init; } = 0.9;
+
+    /// <summary>AdamW's β2.</summary>
+    public double Beta2 { get; init; } = 0.95;
+
+    /// <summary>The global gradient norm is clipped to this (0 turns clipping off).</summary>
+    public float MaxGradNorm { get; init; } = 1.0f;
+
+    /// <summary>Evaluate the validation loss every this many steps (0: never).</summary>
+    public int EvalEvery { get; init; }
+
+    /// <summary>The most validation batches one evaluation averages over.</summary>
+    public int EvalBatches { get; init; } = 20;
+
+    /// <summary>Save a checkpoint every this many steps (0: only at the end); a better validation loss is saved too.</summary>
+    public int SaveEvery { get; init; }
+
+    /// <summary>How many of the latest step checkpoints to keep (the best one is kept as well).</summary>
+    public int KeepLast { get; init; } = 2;
+
+    /// <summary>Stop cleanly, with a final checkpoint, once this much wall-clock time has passed; null for no limit.</summary>
+    public double? MaxMinutes { get; init; }
+
+    /// <summary>Continue from the latest checkpoint in the output directory, if there is one.</summary>
+    public bool Resume { get; init; }
+
+    /// <summary>Checks the values, throwing <see cref="ForgeException"/> naming the first bad one.</summary>
+    public void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(OutputDirectory)) throw new ForgeException("The output directory must be given.");
+        if (MaxSteps < 1) throw new ForgeException($"The number of steps must be at least 1, found {MaxSteps}.");
+        if (GradientAccumulationSteps < 1) throw new ForgeException($"Gradient accumulation steps must be at least 1, found {GradientAccumulationSteps}.");
+        if (!(LearningRate > 0)) throw new ForgeException($"The learning rate must be positive, found {LearningRate}.");
+        if (WarmupSteps is < 0) throw new ForgeException($"Warmup steps must be non-negative, found {WarmupSteps}.");
+        if (EvalEvery < 0 || SaveEvery < 0) throw new ForgeException($"Evaluation and save intervals must be non-negative, found {EvalEvery} and {SaveEvery}.");
+        if (EvalBatches < 1) throw new ForgeException($"Evaluation batches must be at least 1, found {EvalBatches}.");
+        if (KeepLast < 1) throw new ForgeException($"At least the last checkpoint must be kept, found KeepLast = {KeepLast}.");
+        if (MaxMinutes is <= 0) throw new ForgeException($"The time limit must be positive, found {MaxMinutes} minutes.");
+    }
+}
