@@ -1,0 +1,150 @@
+using System.Text.Json.Nodes;
+using Forge.Data;
+using Forge.Models.Gpt2;
+using Forge.Serialization;
+using Forge.Tensors;
+using Forge.Training;
+using Forge.Training.Logging;
+using Xunit;
+
+namespace Forge.Tests.Training;
+
+public sealed class TrainerTests : IDisposable
+{
+    private static readonly Gpt2Config Micro = new() { VocabSize = 32, NPositions = 16, NEmbd = 16, NLayer = 2, NHead = 2 };
+
+    private readonly string root = Directory.CreateTempSubdirectory("forge-trainer-").FullName;
+
+    public void Dispose() => Directory.Delete(root, recursive: true);
+
+    /// <summary>A token stream with structure to learn: runs of a repeated pattern with a random token now and then.</summary>
+    private static TokenDataset Stream(int count)
+    {
+        var random = new Generator(5);
+        int[] tokens = [.. Enumerable.Range(0, count).Select(i => i % 9 == 8 ? (int)random.NextInt64(32) : i % 9 * 3 % 32)];
+        return new TokenDataset(tokens);
+    }
+
+    private sealed record Setup(Gpt2LanguageModel Model, Trainer<(Tensor Input, Tensor Target)> Trainer);
+
+    private static Setup Create(string output, int steps, bool resume = false, int saveEvery = 4, int evalEvery = 0)
+    {
+        var (train, validation) = Stream(3000).Split(0.1);
+        var model = new Gpt2LanguageModel(Micro, seed: 2);
+        var loader = new TokenDataLoader(train, 4, 8, shuffle: true, seed: 3);
+        var validationLoader = new TokenDataLoader(validation, 4, 8, shuffle: false);
+        var options = new TrainerOptions
+        {
+            OutputDirectory = output, MaxSteps = steps, LearningRate = 1e-2, WarmupSteps = 2, SaveEvery = saveEvery, EvalEvery = evalEvery,
+            EvalBatches = 3, KeepLast = 2, Resume = resume,
+        };
+        var trainer = new Trainer<(Tensor Input, Tensor Target)>(model, b => model.Loss(b.Input, b.Target), loader, options,
+            () => Enumerable.Range(0, validationLoader.BatchesPerEpoch).Select(i => validationLoader.GetBatch(0, i)), model.Generator, b => b.Input.Numel);
+        return new Setup(model, trainer);
+    }
+
+    private static double[] Losses(string output) =>
+        [.. MetricsLog.Read(Path.Combine(output, MetricsLog.FileName)).Where(r => r["loss"] is not null).Select(r => (double)r["loss"]!)];
+
+    [Fact]
+    public void TrainingLowersTheLossAndWritesMetricsEventsChartAndCheckpoints()
+    {
+        string output = Path.Combine(root, "run");
+        TrainingSummary summary = Create(output, steps: 40, saveEvery: 10, evalEvery: 10).Trainer.Train();
+        Assert.Equal(40, summary.Step);
+        double[] losses = Losses(output);
+        Assert.Equal(40, losses.Length);
+        Assert.True(losses[^5..].Average() < losses[..5].Average() - 1, $"loss went from {losses[0]} to {losses[^1]}");
+
+        var records = MetricsLog.Read(Path.Combine(output, MetricsLog.FileName));
+        Assert.Equal([10L, 20L, 30L, 40L], records.Where(r => r["val_loss"] is not null).Select(r => (long)r["step"]!));
+        Assert.NotNull(summary.BestValidationLoss);
+        Assert.Single(Directory.GetFiles(output, "events.out.tfevents.*"));
+        Assert.True(new FileInfo(Path.Combine(output, "loss.png")).Length > 1000);
+        string[] kept = [.. Directory.GetDirectories(Path.Combine(output, "checkpoints")).Select(Path.GetFileName).Order()!];
+        Assert.Contains("step-40", kept);
+        Assert.Contains("step-30", kept);
+        Assert.True(kept.Length <= 3, string.Join(", ", kept));
+        Assert.Equal(Checkpoint.StepDirectory(Path.Combine(output, "checkpoints"), 40), summary.LastCheckpoint);
+    }
+
+    [Fact]
+    public void AnInterruptedRunResumedFromItsCheckpointLogsTheSameLossesAsAnUninterruptedOne()
+    {
+        string straight = Path.Combine(root, "straight");
+        Create(straight, steps: 14).Trainer.Train();
+
+        string interrupted = Path.Combine(root, "interrupted");
+        Setup first = Create(interrupted, steps: 14);
+        first.Trainer.StepCompleted += step =>
+        {
+            if (step.Step == 10) throw new OperationCanceledException("simulated crash after step 10");
+        };
+        Assert.Throws<OperationCanceledException>(() => first.Trainer.Train());
+        Assert.Equal(10, Losses(interrupted).Length);
+        Assert.Equal(8, TrainingCheckpoint.Load(Checkpoint.FindLatest(Path.Combine(interrupted, "checkpoints"))!, Create(Path.Combine(root, "x"), 1).Model).Step);
+
+        TrainingSummary resumed = Create(interrupted, steps: 14, resume: true).Trainer.Train();
+        Assert.EndsWith("step-8", resumed.ResumedFrom, StringComparison.Ordinal);
+        Assert.Equal(Losses(straight), Losses(interrupted));
+    }
+
+    [Fact]
+    public void ResumeWithoutACheckpointStartsFromTheBeginning()
+    {
+        string output = Path.Combine(root, "fresh");
+        TrainingSummary summary = Create(output, steps: 3, resume: true).Trainer.Train();
+        Assert.Null(summary.ResumedFrom);
+        Assert.Equal(3, Losses(output).Length);
+    }
+
+    [Fact]
+    public void TheTimeLimitStopsCleanlyWithAFinalCheckpoint()
+    {
+        string output = Path.Combine(root, "timed");
+        Setup setup = Create(output, steps: 100000, saveEvery: 0);
+        var trainer = new Trainer<(Tensor Input, Tensor Target)>(setup.Model, b => setup.Model.Loss(b.Input, b.Target),
+            new TokenDataLoader(Stream(3000), 4, 8, seed: 1), setup.Trainer.Options with { MaxMinutes = 0.02 });
+        TrainingSummary summary = trainer.Train();
+        Assert.True(summary.StoppedByTimeLimit);
+        Assert.InRange(summary.Step, 1, 99999);
+        Assert.True(Checkpoint.IsComplete(summary.LastCheckpoint));
+    }
+
+    [Fact]
+    public void CheckpointsOfAnotherModelAreRejectedOnResume()
+    {
+        string output = Path.Combine(root, "other");
+        Create(output, steps: 4).Trainer.Train();
+        var model = new Gpt2LanguageModel(Micro with { NEmbd = 8 });
+        var trainer = new Trainer<(Tensor Input, Tensor Target)>(model, b => model.Loss(b.Input, b.Target),
+            new TokenDataLoader(Stream(3000), 4, 8), new TrainerOptions { OutputDirectory = output, MaxSteps = 8, Resume = true });
+        var e = Assert.Throws<ForgeException>(() => trainer.Train());
+        Assert.Contains("wte.weight", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void BadOptionsAreErrors()
+    {
+        Assert.Throws<ForgeException>(() => new TrainerOptions { OutputDirectory = root, MaxSteps = 0 }.Validate());
+        Assert.Throws<ForgeException>(() => new TrainerOptions { OutputDirectory = root, LearningRate = -1 }.Validate());
+        Assert.Throws<ForgeException>(() => new TrainerOptions { OutputDirectory = root, GradientAccumulationSteps = 0 }.Validate());
+        Assert.Throws<ForgeException>(() => new TrainerOptions { OutputDirectory = root, MaxMinutes = 0 }.Validate());
+        Assert.Throws<ForgeException>(() => new TrainerOptions { OutputDirectory = root, KeepLast = 0 }.Validate());
+    }
+
+    [Fact]
+    public void GradientAccumulationAveragesTheLossOfItsBatches()
+    {
+        string output = Path.Combine(root, "accumulated");
+        Setup setup = Create(output, steps: 1);
+        var trainer = new Trainer<(Tensor Input, Tensor Target)>(setup.Model, b => setup.Model.Loss(b.Input, b.Target),
+            new TokenDataLoader(Stream(3000), 4, 8, seed: 1), setup.Trainer.Options with { GradientAccumulationSteps = 3 });
+        var probe = new TokenDataLoader(Stream(3000), 4, 8, seed: 1);
+        var reference = new Gpt2LanguageModel(Micro, seed: 2);
+        double expected = Enumerable.Range(0, 3).Select(_ => probe.Next()).Average(b => (double)reference.Loss(b.Input, b.Target).Item());
+        trainer.Train();
+        Assert.Equal(expected, Losses(output)[0], 1e-5);
+        Assert.Equal(3, (int)JsonNode.Parse(File.ReadAllText(Path.Combine(output, "checkpoints", "step-1", "state.json")))!["extra"]!["data"]!["position"]!);
+    }
+}
