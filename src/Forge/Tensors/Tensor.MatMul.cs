@@ -53,24 +53,18 @@ public partial class Tensor
     /// <summary>Views a [..., m, k] tensor as [batch, m, k] without copying when the batch dimensions merge, otherwise copies.</summary>
     private Tensor AsBatched()
     {
-        int batchRank = Dim - 2;
         int batch = 1;
+        int innermost = -1;
         bool mergeable = true;
-        for (int i = 0; i < batchRank; i++)
+        for (int i = 0; i < Dim - 2; i++)
         {
             batch *= shape[i];
-            if (i > 0 && shape[i] != 1 && shape[i - 1] != 1 && strides[i - 1] != strides[i] * shape[i]) mergeable = false;
+            if (shape[i] == 1) continue;
+            if (innermost >= 0 && strides[innermost] != strides[i] * shape[i]) mergeable = false;
+            innermost = i;
         }
         if (!mergeable) return Contiguous().Reshape(-1, shape[^2], shape[^1]);
-        long batchStride = 0;
-        for (int i = batchRank - 1; i >= 0; i--)
-        {
-            if (shape[i] != 1)
-            {
-                batchStride = strides[i];
-                break;
-            }
-        }
+        long batchStride = innermost >= 0 ? strides[innermost] : 0;
         int[] original = shape;
         var view = new Tensor(storage, [batch, shape[^2], shape[^1]], [batchStride, strides[^2], strides[^1]], offset);
         return Record(view, "BatchViewBackward", g => [g.Reshape(original)], this);
