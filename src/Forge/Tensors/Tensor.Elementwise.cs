@@ -306,8 +306,8 @@ public partial class Tensor
                 gb = needB ? g.Mul(result).Div(b).Neg() : null;
                 break;
             case Backends.BinaryOp.Pow:
-                ga = needA ? g.Mul(b).Mul(a.Pow(b.Sub(1f))) : null;
-                gb = needB ? g.Mul(result).Mul(a.Log()) : null;
+                ga = needA ? g.Mul(b).Mul(a.Pow(b.Sub(1f))).MaskedFill(b.Eq(0), 0) : null;
+                gb = needB ? g.Mul(result.Mul(a.Log()).MaskedFill(ZeroBaseNonNegativeExponent(a, b), 0)) : null;
                 break;
             default:
                 Tensor pickA = op == Backends.BinaryOp.Maximum ? a.Ge(b) : a.Le(b);
@@ -318,6 +318,10 @@ public partial class Tensor
         }
         return [ga?.SumToShape(a.shape), gb?.SumToShape(b.shape)];
     }
+
+    /// <summary>Where a is 0 and b ≥ 0: there x^b is flat (or constant) in b, and PyTorch's exponent gradient is 0 rather than 0·ln 0.</summary>
+    private static Tensor ZeroBaseNonNegativeExponent(Tensor a, Tensor b) =>
+        a.Detach().Eq(0).To(DType.Float32).Mul(b.Detach().Ge(0).To(DType.Float32)).Ne(0);
 
     private Tensor Unary(UnaryOp op, float p1 = 0, float p2 = 0)
     {

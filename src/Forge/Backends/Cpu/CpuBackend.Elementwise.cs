@@ -218,7 +218,7 @@ public sealed unsafe partial class CpuBackend
                     return (float)(s + x * s * (1 - s));
                 }
             case UnaryOp.Softplus: return p1 * x > p2 ? 1 : (float)(1 / (1 + Math.Exp(-p1 * (double)x)));
-            case UnaryOp.PowScalar: return p1 * MathF.Pow(x, p1 - 1);
+            case UnaryOp.PowScalar: return p1 == 0 ? 0 : p1 * MathF.Pow(x, p1 - 1);
             case UnaryOp.Clamp: return x >= p1 && x <= p2 ? 1 : 0;
             case UnaryOp.Sin: return MathF.Cos(x);
             case UnaryOp.Cos: return -MathF.Sin(x);
