@@ -15,6 +15,14 @@ public class PowAbsGradientTests
         Assert.Equal(new[] { 0f, -1f, 1f, 0f }, x.Grad!.ToArray<float>());
     }
 
+    [Fact]
+    public void AbsGradientAtNaNIsZeroAsInPyTorch()
+    {
+        var x = Tensor.FromArray(new[] { float.NaN, -2f }).RequireGrad();
+        x.Abs().Sum().Backward();
+        Assert.Equal(new[] { 0f, -1f }, x.Grad!.ToArray<float>());
+    }
+
     [Theory]
     [InlineData(0f, new[] { 0f, 0f, 0f })]
     [InlineData(1f, new[] { 1f, 1f, 1f })]

@@ -195,7 +195,7 @@ public sealed unsafe partial class CpuBackend
             case UnaryOp.Log: return 1 / x;
             case UnaryOp.Sqrt: return 0.5f / y;
             case UnaryOp.Rsqrt: return -0.5f * y * y * y;
-            case UnaryOp.Abs: return Math.Sign(x);
+            case UnaryOp.Abs: return x > 0 ? 1 : x < 0 ? -1 : 0;
             case UnaryOp.Tanh: return 1 - y * y;
             case UnaryOp.Sigmoid: return y * (1 - y);
             case UnaryOp.Relu: return x > 0 ? 1 : 0;
