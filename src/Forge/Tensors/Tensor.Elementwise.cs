@@ -331,9 +331,64 @@ public partial class Tensor
         Backend.Unary(op, x, result, p1, p2);
         return Record(result, op + "Backward", g =>
         {
+            if (Autograd.GradMode.IsEnabled) return [g.Mul(UnaryDerivative(op, this, result, p1, p2))];
             Tensor gradInput = Empty(x.shape, DType.Float32, x.Device);
             Backend.UnaryBackward(op, x, result, g.Contiguous(), gradInput, p1, p2);
             return [gradInput];
         }, this);
+    }
+
+    /// <summary>dy/dx of a unary op (input x, output y) built from recorded ops, for a backward pass that creates a graph.</summary>
+    private static Tensor UnaryDerivative(UnaryOp op, Tensor x, Tensor y, float p1, float p2)
+    {
+        Tensor Mask(Tensor condition) => condition.To(DType.Float32);
+        switch (op)
+        {
+            case UnaryOp.Neg: return x.ScalarLike(-1);
+            case UnaryOp.Exp: return y;
+            case UnaryOp.Log: return x.Reciprocal();
+            case UnaryOp.Sqrt: return y.Reciprocal().Mul(0.5f);
+            case UnaryOp.Rsqrt: return y.Pow(3f).Mul(-0.5f);
+            case UnaryOp.Abs: return Mask(x.Gt(0)).Sub(Mask(x.Lt(0)));
+            case UnaryOp.Tanh: return 1f - y.Square();
+            case UnaryOp.Sigmoid: return y.Mul(1f - y);
+            case UnaryOp.Relu: return Mask(x.Gt(0));
+            case UnaryOp.LeakyRelu: return Where(x.Gt(0), x.ScalarLike(1), x.ScalarLike(p1));
+            case UnaryOp.Gelu: return GeluDerivative(x);
+            case UnaryOp.GeluTanh:
+                {
+                    const float cubic = 0.044715f;
+                    const float scale = 0.7978845608f;
+                    Tensor t = x.Add(x.Pow(3f).Mul(cubic)).Mul(scale).Tanh();
+                    Tensor slope = x.Square().Mul(3 * cubic).Add(1f).Mul(scale);
+                    return t.Add(1f).Mul(0.5f).Add(x.Mul(0.5f).Mul(1f - t.Square()).Mul(slope));
+                }
+            case UnaryOp.Silu:
+                {
+                    Tensor s = x.Sigmoid();
+                    return s.Mul(x.Mul(1f - s).Add(1f));
+                }
+            case UnaryOp.Softplus: return Where(x.Mul(p1).Gt(p2), x.ScalarLike(1), x.Mul(p1).Sigmoid());
+            case UnaryOp.PowScalar: return p1 == 0 ? x.ScalarLike(0) : x.Pow(p1 - 1).Mul(p1);
+            case UnaryOp.Clamp: return Mask(x.Ge(p1)).Mul(Mask(x.Le(p2)));
+            case UnaryOp.Sin: return x.Cos();
+            case UnaryOp.Cos: return x.Sin().Neg();
+            case UnaryOp.Sign: return x.ScalarLike(0);
+            case UnaryOp.Reciprocal: return y.Square().Neg();
+            default: throw new ForgeException($"Unary op {op} has no derivative.");
+        }
+    }
+
+    /// <summary>Φ(x) + x·φ(x), the exact GELU's derivative, recorded with its own derivative φ(x)·(2 − x²).</summary>
+    private static Tensor GeluDerivative(Tensor x)
+    {
+        Tensor dense = x.Contiguous().Detach();
+        Tensor derivative = Empty(x.shape, DType.Float32, x.Device);
+        x.Backend.UnaryBackward(UnaryOp.Gelu, dense, dense, OnesLike(dense), derivative, 0, 0);
+        return Record(derivative, "GeluDerivativeBackward", g =>
+        {
+            Tensor density = x.Square().Mul(-0.5f).Exp().Mul((float)(1 / Math.Sqrt(2 * Math.PI)));
+            return [g.Mul(density).Mul(2f - x.Square())];
+        }, x);
     }
 }

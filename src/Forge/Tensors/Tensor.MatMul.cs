@@ -45,8 +45,8 @@ public partial class Tensor
         a.Backend.MatMul(a.Detach(), b.Detach(), result, 0);
         return Record(result, "MatMulBackward", g =>
         [
-            a.RequiresGrad ? MatMulBatched(g, b.Detach().MT) : null,
-            b.RequiresGrad ? MatMulBatched(a.Detach().MT, g) : null,
+            a.RequiresGrad ? MatMulBatched(g, b.MT) : null,
+            b.RequiresGrad ? MatMulBatched(a.MT, g) : null,
         ], a, b);
     }
 

@@ -85,7 +85,7 @@ public partial class Tensor
         {
             Tensor full = Zeros(original, g.DType, g.Device);
             full.Slice(d, s, e, step).CopyFrom(g);
-            return [full];
+            return [Record(full, "SliceBackwardBackward", gg => [gg.Slice(d, s, e, step)], g)];
         }, this);
     }
 
