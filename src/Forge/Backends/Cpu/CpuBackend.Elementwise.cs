@@ -32,21 +32,23 @@ public sealed unsafe partial class CpuBackend
         {
             for (int i = 0; i < count; i++)
             {
-                double x = isFloat ? ((float*)pa)[offsets[0] + i * sa] : ((long*)pa)[offsets[0] + i * sa];
-                double y = isFloat ? ((float*)pb)[offsets[1] + i * sb] : ((long*)pb)[offsets[1] + i * sb];
-                bool value = op switch
-                {
-                    CompareOp.Equal => x == y,
-                    CompareOp.NotEqual => x != y,
-                    CompareOp.Less => x < y,
-                    CompareOp.LessOrEqual => x <= y,
-                    CompareOp.Greater => x > y,
-                    _ => x >= y,
-                };
+                bool value = isFloat
+                    ? Holds(op, ((float*)pa)[offsets[0] + i * sa], ((float*)pb)[offsets[1] + i * sb])
+                    : Holds(op, ((long*)pa)[offsets[0] + i * sa], ((long*)pb)[offsets[1] + i * sb]);
                 pr[offsets[2] + i * sr] = value ? (byte)1 : (byte)0;
             }
         });
     }
+
+    private static bool Holds<T>(CompareOp op, T x, T y) where T : System.Numerics.INumber<T> => op switch
+    {
+        CompareOp.Equal => x == y,
+        CompareOp.NotEqual => x != y,
+        CompareOp.Less => x < y,
+        CompareOp.LessOrEqual => x <= y,
+        CompareOp.Greater => x > y,
+        _ => x >= y,
+    };
 
     /// <inheritdoc />
     public void Unary(UnaryOp op, Tensor x, Tensor result, float p1, float p2)
