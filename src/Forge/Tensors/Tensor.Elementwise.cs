@@ -189,23 +189,23 @@ public partial class Tensor
     /// <summary>Elementwise comparison &gt;=, giving a Bool tensor.</summary>
     public Tensor Ge(Tensor other) => Compare(CompareOp.GreaterOrEqual, other);
 
-    /// <summary>Elementwise comparison with a constant, giving a Bool tensor.</summary>
-    public Tensor Eq(double value) => Compare(CompareOp.Equal, Full([], value, DType, Device));
+    /// <summary>Elementwise comparison with a constant (as real numbers, also for integer tensors), giving a Bool tensor.</summary>
+    public Tensor Eq(double value) => CompareConstant(CompareOp.Equal, value);
 
-    /// <summary>Elementwise comparison with a constant, giving a Bool tensor.</summary>
-    public Tensor Ne(double value) => Compare(CompareOp.NotEqual, Full([], value, DType, Device));
+    /// <summary>Elementwise comparison with a constant (as real numbers, also for integer tensors), giving a Bool tensor.</summary>
+    public Tensor Ne(double value) => CompareConstant(CompareOp.NotEqual, value);
 
-    /// <summary>Elementwise comparison with a constant, giving a Bool tensor.</summary>
-    public Tensor Lt(double value) => Compare(CompareOp.Less, Full([], value, DType, Device));
+    /// <summary>Elementwise comparison with a constant (as real numbers, also for integer tensors), giving a Bool tensor.</summary>
+    public Tensor Lt(double value) => CompareConstant(CompareOp.Less, value);
 
-    /// <summary>Elementwise comparison with a constant, giving a Bool tensor.</summary>
-    public Tensor Le(double value) => Compare(CompareOp.LessOrEqual, Full([], value, DType, Device));
+    /// <summary>Elementwise comparison with a constant (as real numbers, also for integer tensors), giving a Bool tensor.</summary>
+    public Tensor Le(double value) => CompareConstant(CompareOp.LessOrEqual, value);
 
-    /// <summary>Elementwise comparison with a constant, giving a Bool tensor.</summary>
-    public Tensor Gt(double value) => Compare(CompareOp.Greater, Full([], value, DType, Device));
+    /// <summary>Elementwise comparison with a constant (as real numbers, also for integer tensors), giving a Bool tensor.</summary>
+    public Tensor Gt(double value) => CompareConstant(CompareOp.Greater, value);
 
-    /// <summary>Elementwise comparison with a constant, giving a Bool tensor.</summary>
-    public Tensor Ge(double value) => Compare(CompareOp.GreaterOrEqual, Full([], value, DType, Device));
+    /// <summary>Elementwise comparison with a constant (as real numbers, also for integer tensors), giving a Bool tensor.</summary>
+    public Tensor Ge(double value) => CompareConstant(CompareOp.GreaterOrEqual, value);
 
     /// <summary>Picks <paramref name="a"/> where <paramref name="condition"/> is true and <paramref name="b"/> elsewhere (broadcasting).</summary>
     public static Tensor Where(Tensor condition, Tensor a, Tensor b)
@@ -262,6 +262,36 @@ public partial class Tensor
         Tensor result = Empty(outShape, DType.Bool, Device);
         Backend.Compare(op, To(common).BroadcastTo(outShape), other.To(common).BroadcastTo(outShape), result);
         return result;
+    }
+
+    /// <summary>
+    /// Compares with a constant as real numbers. An integer tensor is compared exactly with the whole number that gives the
+    /// same answer (x &lt; 2.5 is x ≤ 2), and a constant beyond the Int64 range gives a constant answer.
+    /// </summary>
+    private Tensor CompareConstant(CompareOp op, double value)
+    {
+        if (DType.IsFloatingPoint()) return Compare(op, Full([], value, DType, Device));
+        if (double.IsNaN(value)) return Full(shape, op == CompareOp.NotEqual ? 1 : 0, DType.Bool, Device);
+        double below = Math.Floor(value), above = Math.Ceiling(value);
+        if (below != above)
+        {
+            if (op is CompareOp.Equal or CompareOp.NotEqual) return Full(shape, op == CompareOp.NotEqual ? 1 : 0, DType.Bool, Device);
+            (op, value) = op is CompareOp.Less or CompareOp.LessOrEqual ? (CompareOp.LessOrEqual, below) : (CompareOp.GreaterOrEqual, above);
+        }
+        const double Int64Limit = 9223372036854775808.0;
+        if (value >= Int64Limit || value < -Int64Limit)
+        {
+            bool constantAbove = value > 0;
+            bool holds = op switch
+            {
+                CompareOp.Less or CompareOp.LessOrEqual => constantAbove,
+                CompareOp.Greater or CompareOp.GreaterOrEqual => !constantAbove,
+                CompareOp.NotEqual => true,
+                _ => false,
+            };
+            return Full(shape, holds ? 1 : 0, DType.Bool, Device);
+        }
+        return Compare(op, Full([], value, DType.Int64, Device));
     }
 
     private Tensor ScalarLike(float value) => Full([], value, DType.Float32, Device);
