@@ -213,6 +213,7 @@ public partial class Tensor
         ArgumentNullException.ThrowIfNull(condition);
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(b);
+        if (condition.DType != DType.Bool) throw new ForgeException($"Where needs a Bool condition, found {condition.DType}; make one with a comparison such as x.Gt(0).");
         Tensor mask = condition.To(DType.Float32).Detach();
         Tensor inverse = mask.Neg().Add(1f);
         int[] outShape = BroadcastShapes(BroadcastShapes(condition.Shape, a.Shape), b.Shape);
