@@ -41,7 +41,7 @@ internal static class Engine
                 if (!g.Shape.SequenceEqual(input.Shape)) throw new InvalidOperationException($"{node.Name} produced a gradient of shape {Tensor.Format(g.Shape)} for an input of shape {Tensor.Format(input.Shape)}.");
                 grads[input] = grads.TryGetValue(input, out Tensor? existing) ? existing.Add(g) : g;
             }
-            if (!retainGraph) node.Release();
+            if (!retainGraph && !createGraph) node.Release();
         }
     }
 

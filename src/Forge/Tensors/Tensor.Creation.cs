@@ -54,12 +54,18 @@ public partial class Tensor
         return Empty(other.shape, other.DType, other.Device);
     }
 
-    /// <summary>Values start, start+step, ... below end (Int64 for integral arguments unless a dtype is given).</summary>
-    public static Tensor Arange(double start, double end, double step = 1, DType dtype = DType.Int64, Device? device = null)
+    /// <summary>
+    /// Values start, start+step, ... below end. Without a dtype the result is Int64 when start, end and step are all
+    /// whole numbers and Float32 otherwise, like torch.arange.
+    /// </summary>
+    public static Tensor Arange(double start, double end, double step = 1, DType? dtype = null, Device? device = null)
     {
+        if (!double.IsFinite(start) || !double.IsFinite(end) || !double.IsFinite(step))
+            throw new ForgeException($"Arange needs finite start, end and step, found {start}, {end} and {step}.");
         if (step == 0) throw new ForgeException("Arange step must not be zero.");
         int count = checked((int)Math.Max(0, Math.Ceiling((end - start) / step)));
-        Tensor t = Empty([count], dtype);
+        bool integral = double.IsInteger(start) && double.IsInteger(end) && double.IsInteger(step);
+        Tensor t = Empty([count], dtype ?? (integral ? DType.Int64 : DType.Float32));
         for (int i = 0; i < count; i++) t.SetElement(i, start + i * step);
         return t.To(device ?? Device.Cpu);
     }

@@ -189,23 +189,23 @@ public partial class Tensor
     /// <summary>Elementwise comparison &gt;=, giving a Bool tensor.</summary>
     public Tensor Ge(Tensor other) => Compare(CompareOp.GreaterOrEqual, other);
 
-    /// <summary>Elementwise comparison with a constant, giving a Bool tensor.</summary>
-    public Tensor Eq(double value) => Compare(CompareOp.Equal, Full([], value, DType, Device));
+    /// <summary>Elementwise comparison with a constant (as real numbers, also for integer tensors), giving a Bool tensor.</summary>
+    public Tensor Eq(double value) => CompareConstant(CompareOp.Equal, value);
 
-    /// <summary>Elementwise comparison with a constant, giving a Bool tensor.</summary>
-    public Tensor Ne(double value) => Compare(CompareOp.NotEqual, Full([], value, DType, Device));
+    /// <summary>Elementwise comparison with a constant (as real numbers, also for integer tensors), giving a Bool tensor.</summary>
+    public Tensor Ne(double value) => CompareConstant(CompareOp.NotEqual, value);
 
-    /// <summary>Elementwise comparison with a constant, giving a Bool tensor.</summary>
-    public Tensor Lt(double value) => Compare(CompareOp.Less, Full([], value, DType, Device));
+    /// <summary>Elementwise comparison with a constant (as real numbers, also for integer tensors), giving a Bool tensor.</summary>
+    public Tensor Lt(double value) => CompareConstant(CompareOp.Less, value);
 
-    /// <summary>Elementwise comparison with a constant, giving a Bool tensor.</summary>
-    public Tensor Le(double value) => Compare(CompareOp.LessOrEqual, Full([], value, DType, Device));
+    /// <summary>Elementwise comparison with a constant (as real numbers, also for integer tensors), giving a Bool tensor.</summary>
+    public Tensor Le(double value) => CompareConstant(CompareOp.LessOrEqual, value);
 
-    /// <summary>Elementwise comparison with a constant, giving a Bool tensor.</summary>
-    public Tensor Gt(double value) => Compare(CompareOp.Greater, Full([], value, DType, Device));
+    /// <summary>Elementwise comparison with a constant (as real numbers, also for integer tensors), giving a Bool tensor.</summary>
+    public Tensor Gt(double value) => CompareConstant(CompareOp.Greater, value);
 
-    /// <summary>Elementwise comparison with a constant, giving a Bool tensor.</summary>
-    public Tensor Ge(double value) => Compare(CompareOp.GreaterOrEqual, Full([], value, DType, Device));
+    /// <summary>Elementwise comparison with a constant (as real numbers, also for integer tensors), giving a Bool tensor.</summary>
+    public Tensor Ge(double value) => CompareConstant(CompareOp.GreaterOrEqual, value);
 
     /// <summary>Picks <paramref name="a"/> where <paramref name="condition"/> is true and <paramref name="b"/> elsewhere (broadcasting).</summary>
     public static Tensor Where(Tensor condition, Tensor a, Tensor b)
@@ -213,6 +213,7 @@ public partial class Tensor
         ArgumentNullException.ThrowIfNull(condition);
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(b);
+        if (condition.DType != DType.Bool) throw new ForgeException($"Where needs a Bool condition, found {condition.DType}; make one with a comparison such as x.Gt(0).");
         Tensor mask = condition.To(DType.Float32).Detach();
         Tensor inverse = mask.Neg().Add(1f);
         int[] outShape = BroadcastShapes(BroadcastShapes(condition.Shape, a.Shape), b.Shape);
@@ -264,6 +265,36 @@ public partial class Tensor
         return result;
     }
 
+    /// <summary>
+    /// Compares with a constant as real numbers. An integer tensor is compared exactly with the whole number that gives the
+    /// same answer (x &lt; 2.5 is x ≤ 2), and a constant beyond the Int64 range gives a constant answer.
+    /// </summary>
+    private Tensor CompareConstant(CompareOp op, double value)
+    {
+        if (DType.IsFloatingPoint()) return Compare(op, Full([], value, DType, Device));
+        if (double.IsNaN(value)) return Full(shape, op == CompareOp.NotEqual ? 1 : 0, DType.Bool, Device);
+        double below = Math.Floor(value), above = Math.Ceiling(value);
+        if (below != above)
+        {
+            if (op is CompareOp.Equal or CompareOp.NotEqual) return Full(shape, op == CompareOp.NotEqual ? 1 : 0, DType.Bool, Device);
+            (op, value) = op is CompareOp.Less or CompareOp.LessOrEqual ? (CompareOp.LessOrEqual, below) : (CompareOp.GreaterOrEqual, above);
+        }
+        const double Int64Limit = 9223372036854775808.0;
+        if (value >= Int64Limit || value < -Int64Limit)
+        {
+            bool constantAbove = value > 0;
+            bool holds = op switch
+            {
+                CompareOp.Less or CompareOp.LessOrEqual => constantAbove,
+                CompareOp.Greater or CompareOp.GreaterOrEqual => !constantAbove,
+                CompareOp.NotEqual => true,
+                _ => false,
+            };
+            return Full(shape, holds ? 1 : 0, DType.Bool, Device);
+        }
+        return Compare(op, Full([], value, DType.Int64, Device));
+    }
+
     private Tensor ScalarLike(float value) => Full([], value, DType.Float32, Device);
 
     private void RequireFloat32(string op)
@@ -306,8 +337,8 @@ public partial class Tensor
                 gb = needB ? g.Mul(result).Div(b).Neg() : null;
                 break;
             case Backends.BinaryOp.Pow:
-                ga = needA ? g.Mul(b).Mul(a.Pow(b.Sub(1f))) : null;
-                gb = needB ? g.Mul(result).Mul(a.Log()) : null;
+                ga = needA ? g.Mul(b).Mul(a.Pow(b.Sub(1f))).MaskedFill(b.Eq(0), 0) : null;
+                gb = needB ? g.Mul(result.Mul(a.Log()).MaskedFill(ZeroBaseNonNegativeExponent(a, b), 0)) : null;
                 break;
             default:
                 Tensor pickA = op == Backends.BinaryOp.Maximum ? a.Ge(b) : a.Le(b);
@@ -319,6 +350,10 @@ public partial class Tensor
         return [ga?.SumToShape(a.shape), gb?.SumToShape(b.shape)];
     }
 
+    /// <summary>Where a is 0 and b ≥ 0: there x^b is flat (or constant) in b, and PyTorch's exponent gradient is 0 rather than 0·ln 0.</summary>
+    private static Tensor ZeroBaseNonNegativeExponent(Tensor a, Tensor b) =>
+        a.Detach().Eq(0).To(DType.Float32).Mul(b.Detach().Ge(0).To(DType.Float32)).Ne(0);
+
     private Tensor Unary(UnaryOp op, float p1 = 0, float p2 = 0)
     {
         RequireFloat32(op.ToString());
@@ -327,9 +362,64 @@ public partial class Tensor
         Backend.Unary(op, x, result, p1, p2);
         return Record(result, op + "Backward", g =>
         {
+            if (Autograd.GradMode.IsEnabled) return [g.Mul(UnaryDerivative(op, this, result, p1, p2))];
             Tensor gradInput = Empty(x.shape, DType.Float32, x.Device);
             Backend.UnaryBackward(op, x, result, g.Contiguous(), gradInput, p1, p2);
             return [gradInput];
         }, this);
+    }
+
+    /// <summary>dy/dx of a unary op (input x, output y) built from recorded ops, for a backward pass that creates a graph.</summary>
+    private static Tensor UnaryDerivative(UnaryOp op, Tensor x, Tensor y, float p1, float p2)
+    {
+        Tensor Mask(Tensor condition) => condition.To(DType.Float32);
+        switch (op)
+        {
+            case UnaryOp.Neg: return x.ScalarLike(-1);
+            case UnaryOp.Exp: return y;
+            case UnaryOp.Log: return x.Reciprocal();
+            case UnaryOp.Sqrt: return y.Reciprocal().Mul(0.5f);
+            case UnaryOp.Rsqrt: return y.Pow(3f).Mul(-0.5f);
+            case UnaryOp.Abs: return Mask(x.Gt(0)).Sub(Mask(x.Lt(0)));
+            case UnaryOp.Tanh: return 1f - y.Square();
+            case UnaryOp.Sigmoid: return y.Mul(1f - y);
+            case UnaryOp.Relu: return Mask(x.Gt(0));
+            case UnaryOp.LeakyRelu: return Where(x.Gt(0), x.ScalarLike(1), x.ScalarLike(p1));
+            case UnaryOp.Gelu: return GeluDerivative(x);
+            case UnaryOp.GeluTanh:
+                {
+                    const float cubic = 0.044715f;
+                    const float scale = 0.7978845608f;
+                    Tensor t = x.Add(x.Pow(3f).Mul(cubic)).Mul(scale).Tanh();
+                    Tensor slope = x.Square().Mul(3 * cubic).Add(1f).Mul(scale);
+                    return t.Add(1f).Mul(0.5f).Add(x.Mul(0.5f).Mul(1f - t.Square()).Mul(slope));
+                }
+            case UnaryOp.Silu:
+                {
+                    Tensor s = x.Sigmoid();
+                    return s.Mul(x.Mul(1f - s).Add(1f));
+                }
+            case UnaryOp.Softplus: return Where(x.Mul(p1).Gt(p2), x.ScalarLike(1), x.Mul(p1).Sigmoid());
+            case UnaryOp.PowScalar: return p1 == 0 ? x.ScalarLike(0) : x.Pow(p1 - 1).Mul(p1);
+            case UnaryOp.Clamp: return Mask(x.Ge(p1)).Mul(Mask(x.Le(p2)));
+            case UnaryOp.Sin: return x.Cos();
+            case UnaryOp.Cos: return x.Sin().Neg();
+            case UnaryOp.Sign: return x.ScalarLike(0);
+            case UnaryOp.Reciprocal: return y.Square().Neg();
+            default: throw new ForgeException($"Unary op {op} has no derivative.");
+        }
+    }
+
+    /// <summary>Φ(x) + x·φ(x), the exact GELU's derivative, recorded with its own derivative φ(x)·(2 − x²).</summary>
+    private static Tensor GeluDerivative(Tensor x)
+    {
+        Tensor dense = x.Contiguous().Detach();
+        Tensor derivative = Empty(x.shape, DType.Float32, x.Device);
+        x.Backend.UnaryBackward(UnaryOp.Gelu, dense, dense, OnesLike(dense), derivative, 0, 0);
+        return Record(derivative, "GeluDerivativeBackward", g =>
+        {
+            Tensor density = x.Square().Mul(-0.5f).Exp().Mul((float)(1 / Math.Sqrt(2 * Math.PI)));
+            return [g.Mul(density).Mul(2f - x.Square())];
+        }, x);
     }
 }

@@ -3,7 +3,7 @@ namespace Forge.Tensors;
 public partial class Tensor
 {
     /// <summary>
-    /// Matrix product with PyTorch's rules: 1-D operands are vectors, leading (batch) dimensions broadcast,
+    /// Matrix product with PyTorch's rules: 1-D operands are vectors (two give their 0-D dot product), leading (batch) dimensions broadcast,
     /// and a 2-D right operand folds the left operand's batch into one large product.
     /// </summary>
     public Tensor MatMul(Tensor other)
@@ -12,7 +12,7 @@ public partial class Tensor
         RequireFloat32("MatMul");
         other.RequireFloat32("MatMul");
         if (Dim == 0 || other.Dim == 0) throw new ForgeException("MatMul needs tensors of at least one dimension; use Mul for scalars.");
-        if (Dim == 1) return Unsqueeze(0).MatMul(other).Squeeze(-2);
+        if (Dim == 1) return other.Dim == 1 ? Unsqueeze(0).MatMul(other).Squeeze(0) : Unsqueeze(0).MatMul(other).Squeeze(-2);
         if (other.Dim == 1) return MatMul(other.Unsqueeze(-1)).Squeeze(-1);
         int m = shape[^2], k = shape[^1], n = other.shape[^1];
         if (other.shape[^2] != k)
@@ -45,32 +45,26 @@ public partial class Tensor
         a.Backend.MatMul(a.Detach(), b.Detach(), result, 0);
         return Record(result, "MatMulBackward", g =>
         [
-            a.RequiresGrad ? MatMulBatched(g, b.Detach().MT) : null,
-            b.RequiresGrad ? MatMulBatched(a.Detach().MT, g) : null,
+            a.RequiresGrad ? MatMulBatched(g, b.MT) : null,
+            b.RequiresGrad ? MatMulBatched(a.MT, g) : null,
         ], a, b);
     }
 
     /// <summary>Views a [..., m, k] tensor as [batch, m, k] without copying when the batch dimensions merge, otherwise copies.</summary>
     private Tensor AsBatched()
     {
-        int batchRank = Dim - 2;
         int batch = 1;
+        int innermost = -1;
         bool mergeable = true;
-        for (int i = 0; i < batchRank; i++)
+        for (int i = 0; i < Dim - 2; i++)
         {
             batch *= shape[i];
-            if (i > 0 && shape[i] != 1 && shape[i - 1] != 1 && strides[i - 1] != strides[i] * shape[i]) mergeable = false;
+            if (shape[i] == 1) continue;
+            if (innermost >= 0 && strides[innermost] != strides[i] * shape[i]) mergeable = false;
+            innermost = i;
         }
         if (!mergeable) return Contiguous().Reshape(-1, shape[^2], shape[^1]);
-        long batchStride = 0;
-        for (int i = batchRank - 1; i >= 0; i--)
-        {
-            if (shape[i] != 1)
-            {
-                batchStride = strides[i];
-                break;
-            }
-        }
+        long batchStride = innermost >= 0 ? strides[innermost] : 0;
         int[] original = shape;
         var view = new Tensor(storage, [batch, shape[^2], shape[^1]], [batchStride, strides[^2], strides[^1]], offset);
         return Record(view, "BatchViewBackward", g => [g.Reshape(original)], this);

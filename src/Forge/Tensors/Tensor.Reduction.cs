@@ -60,7 +60,7 @@ public partial class Tensor
         int[] dims = [dim];
         Tensor kept = ReduceKeep(ReduceOp.LogSumExp, dims, out int[] inputShape);
         Tensor result = keepDim ? kept : DropDims(kept, dims);
-        return Record(result, "LogSumExpBackward", g => [g.Reshape(kept.shape).Mul(Detach().Sub(kept).Exp())], this);
+        return Record(result, "LogSumExpBackward", g => [g.Reshape(kept.shape).Mul(Sub(result.Reshape(kept.shape)).Exp())], this);
     }
 
     /// <summary>Variance over dimensions with Bessel's correction (correction = 1, PyTorch's default; 0 for the population variance).</summary>

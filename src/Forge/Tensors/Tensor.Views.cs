@@ -54,8 +54,16 @@ public partial class Tensor
     /// <summary>The transpose of the last two dimensions (PyTorch's mT).</summary>
     public Tensor MT => Transpose(-2, -1);
 
-    /// <summary>The elements start..start+length-1 of one dimension, as a view.</summary>
-    public Tensor Narrow(int dim, int start, int length) => Slice(dim, start, start + length);
+    /// <summary>The elements start..start+length-1 of one dimension, as a view (a negative start counts from the end, like torch.narrow).</summary>
+    public Tensor Narrow(int dim, int start, int length)
+    {
+        int d = NormalizeDim(dim);
+        int size = shape[d];
+        long s = start < 0 ? (long)start + size : start;
+        if (s < 0 || length < 0 || s + length > size)
+            throw new ForgeException($"Narrow(start {start}, length {length}) is out of range for dimension {dim} of size {size} (shape {Format(shape)}).");
+        return Slice(d, (int)s, (int)s + length);
+    }
 
     /// <summary>Elements start, start+step, ... below end of one dimension, as a view (negative start/end count from the end).</summary>
     public Tensor Slice(int dim, int start, int end, int step = 1)
@@ -77,7 +85,7 @@ public partial class Tensor
         {
             Tensor full = Zeros(original, g.DType, g.Device);
             full.Slice(d, s, e, step).CopyFrom(g);
-            return [full];
+            return [Record(full, "SliceBackwardBackward", gg => [gg.Slice(d, s, e, step)], g)];
         }, this);
     }
 

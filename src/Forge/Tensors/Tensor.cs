@@ -115,7 +115,10 @@ public partial class Tensor
         return this;
     }
 
-    /// <summary>Runs backpropagation from this tensor. Without <paramref name="gradient"/> the tensor must hold one element.</summary>
+    /// <summary>
+    /// Runs backpropagation from this tensor. Without <paramref name="gradient"/> the tensor must hold one element.
+    /// With <paramref name="createGraph"/> the gradients are themselves recorded (for second derivatives) and the graph is kept.
+    /// </summary>
     public void Backward(Tensor? gradient = null, bool retainGraph = false, bool createGraph = false) =>
         Engine.Backward(this, gradient, retainGraph, createGraph);
 

@@ -17,7 +17,11 @@ public static class TensorAssert
         for (int i = 0; i < e.Length; i++)
         {
             if (float.IsNaN(e[i]) && float.IsNaN(a[i])) continue;
-            if (float.IsInfinity(e[i]) && e[i] == a[i]) continue;
+            if (float.IsInfinity(e[i]))
+            {
+                Assert.True(e[i] == a[i], $"{label}element {i}: {a[i]:G9}, expected {e[i]}");
+                continue;
+            }
             double tolerance = atol + rtol * Math.Abs(e[i]);
             Assert.True(Math.Abs(e[i] - a[i]) <= tolerance, $"{label}element {i}: {a[i]:G9}, expected {e[i]:G9} (tolerance {tolerance:G3})");
         }

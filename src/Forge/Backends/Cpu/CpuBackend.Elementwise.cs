@@ -32,21 +32,23 @@ public sealed unsafe partial class CpuBackend
         {
             for (int i = 0; i < count; i++)
             {
-                double x = isFloat ? ((float*)pa)[offsets[0] + i * sa] : ((long*)pa)[offsets[0] + i * sa];
-                double y = isFloat ? ((float*)pb)[offsets[1] + i * sb] : ((long*)pb)[offsets[1] + i * sb];
-                bool value = op switch
-                {
-                    CompareOp.Equal => x == y,
-                    CompareOp.NotEqual => x != y,
-                    CompareOp.Less => x < y,
-                    CompareOp.LessOrEqual => x <= y,
-                    CompareOp.Greater => x > y,
-                    _ => x >= y,
-                };
+                bool value = isFloat
+                    ? Holds(op, ((float*)pa)[offsets[0] + i * sa], ((float*)pb)[offsets[1] + i * sb])
+                    : Holds(op, ((long*)pa)[offsets[0] + i * sa], ((long*)pb)[offsets[1] + i * sb]);
                 pr[offsets[2] + i * sr] = value ? (byte)1 : (byte)0;
             }
         });
     }
+
+    private static bool Holds<T>(CompareOp op, T x, T y) where T : System.Numerics.INumber<T> => op switch
+    {
+        CompareOp.Equal => x == y,
+        CompareOp.NotEqual => x != y,
+        CompareOp.Less => x < y,
+        CompareOp.LessOrEqual => x <= y,
+        CompareOp.Greater => x > y,
+        _ => x >= y,
+    };
 
     /// <inheritdoc />
     public void Unary(UnaryOp op, Tensor x, Tensor result, float p1, float p2)
@@ -195,7 +197,7 @@ public sealed unsafe partial class CpuBackend
             case UnaryOp.Log: return 1 / x;
             case UnaryOp.Sqrt: return 0.5f / y;
             case UnaryOp.Rsqrt: return -0.5f * y * y * y;
-            case UnaryOp.Abs: return Math.Sign(x);
+            case UnaryOp.Abs: return x > 0 ? 1 : x < 0 ? -1 : 0;
             case UnaryOp.Tanh: return 1 - y * y;
             case UnaryOp.Sigmoid: return y * (1 - y);
             case UnaryOp.Relu: return x > 0 ? 1 : 0;
@@ -218,7 +220,7 @@ public sealed unsafe partial class CpuBackend
                     return (float)(s + x * s * (1 - s));
                 }
             case UnaryOp.Softplus: return p1 * x > p2 ? 1 : (float)(1 / (1 + Math.Exp(-p1 * (double)x)));
-            case UnaryOp.PowScalar: return p1 * MathF.Pow(x, p1 - 1);
+            case UnaryOp.PowScalar: return p1 == 0 ? 0 : p1 * MathF.Pow(x, p1 - 1);
             case UnaryOp.Clamp: return x >= p1 && x <= p2 ? 1 : 0;
             case UnaryOp.Sin: return MathF.Cos(x);
             case UnaryOp.Cos: return -MathF.Sin(x);

@@ -1,3 +1,4 @@
+using Forge.Autograd;
 using Forge.Tensors;
 
 namespace Forge.Nn;
@@ -31,6 +32,7 @@ public static partial class Functional
         x.Backend.Softmax(x.Detach().Contiguous(), y);
         return Tensor.Record(y, "SoftmaxBackward", g =>
         {
+            if (GradMode.IsEnabled) return [y.Mul(g.Sub(g.Mul(y).Sum(-1, keepDim: true)))];
             Tensor gradInput = Tensor.EmptyLike(y);
             y.Backend.SoftmaxBackward(y, g.Contiguous(), gradInput);
             return [gradInput];
@@ -43,6 +45,7 @@ public static partial class Functional
         x.Backend.LogSoftmax(x.Detach().Contiguous(), y);
         return Tensor.Record(y, "LogSoftmaxBackward", g =>
         {
+            if (GradMode.IsEnabled) return [g.Sub(y.Exp().Mul(g.Sum(-1, keepDim: true)))];
             Tensor gradInput = Tensor.EmptyLike(y);
             y.Backend.LogSoftmaxBackward(y, g.Contiguous(), gradInput);
             return [gradInput];
