@@ -139,8 +139,8 @@ public static class Init
     public static Tensor KaimingNormal(Tensor tensor, double a = 0, FanMode mode = FanMode.FanIn, Nonlinearity nonlinearity = Nonlinearity.LeakyRelu, Generator? generator = null) =>
         Normal(tensor, 0, KaimingStd(tensor, a, mode, nonlinearity), generator);
 
-    /// <summary>The standard normal distribution function Φ.</summary>
-    internal static double NormalCdf(double x) => 0.5 * (1 + SpecialFunctions.Erf(x / Math.Sqrt(2)));
+    /// <summary>The standard normal distribution function Φ, accurate in relative terms far into the lower tail.</summary>
+    internal static double NormalCdf(double x) => 0.5 * SpecialFunctions.Erfc(-x / Math.Sqrt(2));
 
     /// <summary>Φ⁻¹ by Acklam's rational approximation (relative error below 1.2e-9, far below float precision).</summary>
     internal static double InverseNormalCdf(double p)

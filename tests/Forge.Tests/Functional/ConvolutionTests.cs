@@ -36,7 +36,9 @@ public class ConvolutionTests
         var input = TensorAssert.RandomLeaf(1, 2, 4, 5, 4);
         var weight = TensorAssert.RandomLeaf(2, 4, 2, 3, 2);
         var bias = TensorAssert.RandomLeaf(3, 4);
-        TensorAssert.GradientsMatch(x => F.Conv2d(x[0], x[1], x[2], stride: (2, 1), padding: (1, 1), groups: 2), input, weight, bias);
+        // Convolution is linear in each input, so a large step is exact; the default 1e-3 step drowns in float32 rounding of
+        // the projected sum on CPUs whose kernels sum in another order (AVX2 rather than AVX-512).
+        TensorAssert.GradientsMatch(x => F.Conv2d(x[0], x[1], x[2], stride: (2, 1), padding: (1, 1), groups: 2), [input, weight, bias], 0.1f, 1e-3f, 1e-2f);
     }
 
     [Fact]

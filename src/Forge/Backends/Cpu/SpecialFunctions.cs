@@ -13,6 +13,14 @@ internal static class SpecialFunctions
         return x < 0 ? -result : result;
     }
 
+    /// <summary>The complementary error function 1 − erf(x), accurate in relative terms far into the upper tail (where 1 − erf(x) cancels).</summary>
+    public static double Erfc(double x)
+    {
+        if (double.IsNaN(x)) return x;
+        if (x < 0) return 2 - Erfc(-x);
+        return x < 2.5 ? 1 - ErfSeries(x) : ErfcContinuedFraction(x);
+    }
+
     private static double ErfSeries(double x)
     {
         double sum = x, term = x, x2 = x * x;

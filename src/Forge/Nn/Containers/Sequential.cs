@@ -12,6 +12,9 @@ public sealed class Sequential : Module<Tensor, Tensor>, IReadOnlyList<Module<Te
 {
     private readonly OrderedDictionary<string, Module<Tensor, Tensor>> items = new(StringComparer.Ordinal);
 
+    /// <summary>An empty sequence (the identity until modules are added).</summary>
+    public Sequential() { }
+
     /// <summary>A sequence of <paramref name="modules"/> named by position.</summary>
     public Sequential(params Module<Tensor, Tensor>[] modules)
     {
@@ -20,7 +23,7 @@ public sealed class Sequential : Module<Tensor, Tensor>, IReadOnlyList<Module<Te
     }
 
     /// <summary>A sequence of named modules (PyTorch's Sequential(OrderedDict(...))).</summary>
-    public Sequential(IEnumerable<(string Name, Module<Tensor, Tensor> Module)> modules)
+    public Sequential(params (string Name, Module<Tensor, Tensor> Module)[] modules)
     {
         ArgumentNullException.ThrowIfNull(modules);
         foreach (var (name, module) in modules) Add(name, module);

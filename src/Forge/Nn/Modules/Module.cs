@@ -296,7 +296,8 @@ public abstract class Module
 
     /// <summary>
     /// This module and its descendants in pre-order with dotted names; with <paramref name="removeDuplicates"/> a module reached
-    /// twice is visited once. Fills <paramref name="postOrder"/> (children before parents) when given. A cycle raises <see cref="ForgeException"/>.
+    /// twice is visited once (which also cuts cycles); without it a cycle raises <see cref="ForgeException"/>. Fills
+    /// <paramref name="postOrder"/> (children before parents) when given.
     /// </summary>
     private List<(string Name, Module Module)> Walk(bool removeDuplicates, List<Module>? postOrder = null)
     {
@@ -305,9 +306,9 @@ public abstract class Module
         var path = new HashSet<Module>(ReferenceEqualityComparer.Instance);
         void Visit(string name, Module module)
         {
+            if (removeDuplicates && !seen.Add(module)) return;
             if (path.Contains(module))
                 throw new ForgeException($"{TypeName(GetType())} contains itself: the module at '{name}' is one of its own ancestors.");
-            if (removeDuplicates && !seen.Add(module)) return;
             result.Add((name, module));
             path.Add(module);
             foreach (StateMember child in module.OwnMembers(MemberKind.Module)) Visit(Join(name, child.Name), (Module)child.Value!);
