@@ -1,23 +1,34 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Reflection;
+using Forge.Tensors;
 
 namespace Forge.Backends;
 
 /// <summary>
 /// A decorator that times every kernel call of the backend it wraps, keyed by kernel name (and op for the enum-driven
-/// kernels). Create with <see cref="Wrap"/>, install with <see cref="BackendRegistry.UseCpu"/>, read <see cref="Report"/>.
+/// kernels, and optionally by the operands' shapes). Create with <see cref="Wrap(IBackend)"/>, install with
+/// <see cref="BackendRegistry.UseCpu"/>, read <see cref="Report"/>.
 /// </summary>
 public class TimingBackend : DispatchProxy
 {
     private IBackend inner = null!;
+    private bool keyByShape;
     private readonly ConcurrentDictionary<string, (long Calls, long Ticks)> totals = new();
 
     /// <summary>Wraps <paramref name="backend"/>; the result implements <see cref="IBackend"/> and <see cref="TimingBackend"/>.</summary>
-    public static IBackend Wrap(IBackend backend)
+    public static IBackend Wrap(IBackend backend) => Wrap(backend, keyByShape: false);
+
+    /// <summary>
+    /// Wraps <paramref name="backend"/>; with <paramref name="keyByShape"/> each kernel's key also names the shapes of its tensor
+    /// operands, with ᵀ after a matrix whose last dimension is not contiguous (so "MatMul [1,64,384]x[1,384,1152]ᵀ").
+    /// </summary>
+    public static IBackend Wrap(IBackend backend, bool keyByShape)
     {
         IBackend proxy = Create<IBackend, TimingBackend>();
-        ((TimingBackend)(object)proxy).inner = backend;
+        var timing = (TimingBackend)(object)proxy;
+        timing.inner = backend;
+        timing.keyByShape = keyByShape;
         return proxy;
     }
 
@@ -47,7 +58,11 @@ public class TimingBackend : DispatchProxy
         {
             long elapsed = Stopwatch.GetTimestamp() - start;
             string key = args is { Length: > 0 } && args[0] is Enum op ? $"{targetMethod.Name}.{op}" : targetMethod.Name;
+            if (keyByShape && args is not null) key = $"{key} {string.Join("x", args.OfType<Tensor>().Select(Describe))}";
             totals.AddOrUpdate(key, (1, elapsed), (_, t) => (t.Calls + 1, t.Ticks + elapsed));
         }
     }
+
+    private static string Describe(Tensor t) =>
+        Tensor.Format(t.Shape) + (t.Dim >= 2 && t.Shape[^1] > 1 && t.Strides[^1] != 1 ? "ᵀ" : "");
 }
