@@ -65,7 +65,14 @@ public static class TrainingCheckpoint
                 : throw new ForgeException($"Checkpoint '{directory}' holds no random generator state.");
         }
 
-        model.LoadStateDict(data.Weights, strict: true);
+        try
+        {
+            model.LoadStateDict(data.Weights, strict: true);
+        }
+        catch (ForgeException e)
+        {
+            throw new ForgeException($"Checkpoint '{directory}' holds another model: {e.Message}", e);
+        }
         if (optimizerState is not null) optimizer!.LoadStateDict(optimizerState);
         if (schedulerState is not null) scheduler!.LoadStateDict(schedulerState);
         if (generatorState is not null) generator!.SetState(generatorState);

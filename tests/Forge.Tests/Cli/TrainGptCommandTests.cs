@@ -106,6 +106,37 @@ public sealed class TrainGptCommandTests : IDisposable
     }
 
     [Fact]
+    public void ResumingWithAnotherModelIsAnErrorThatKeepsTheRun()
+    {
+        string output = Path.Combine(root, "resume-other");
+        string[] args = Arguments(output);
+        args[Array.IndexOf(args, "--steps") + 1] = "5";
+        Assert.Equal(ForgeCli.Success, Run(args).Code);
+        byte[] metrics = File.ReadAllBytes(Path.Combine(output, MetricsLog.FileName));
+        string[] other = [.. args, "--resume"];
+        other[Array.IndexOf(other, "--preset") + 1] = "gpt-nano";
+        var (code, _, error) = Run(other);
+        Assert.Equal(ForgeCli.Failure, code);
+        Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("step-5", error, StringComparison.Ordinal);
+        Assert.Equal(metrics, File.ReadAllBytes(Path.Combine(output, MetricsLog.FileName)));
+        Assert.True(Forge.Serialization.Checkpoint.IsComplete(Path.Combine(output, "checkpoints", "step-5")));
+    }
+
+    [Fact]
+    public void APromptLongerThanTheContextIsAnError()
+    {
+        string output = Path.Combine(root, "short-context");
+        string[] args = Arguments(output);
+        args[Array.IndexOf(args, "--steps") + 1] = "1";
+        Assert.Equal(ForgeCli.Success, Run(args).Code);
+        string prompt = string.Concat(Enumerable.Repeat("whale ", 300));
+        var (code, _, error) = Run("generate", "--model", Path.Combine(output, "final"), "--prompt", prompt);
+        Assert.Equal(ForgeCli.Failure, code);
+        Assert.Contains("but the model's context holds 128", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void AFreshRunMovesAnEarlierRunAsideInsteadOfMixingWithIt()
     {
         string output = Path.Combine(root, "twice");
