@@ -31,10 +31,10 @@ public partial class Tensor
     /// <summary>Elementwise power with broadcasting.</summary>
     public Tensor Pow(Tensor exponent) => BinaryOp(Backends.BinaryOp.Pow, this, exponent);
 
-    /// <summary>Elementwise maximum with broadcasting (NaN propagates).</summary>
+    /// <summary>Elementwise maximum with broadcasting (NaN propagates; ties share the gradient equally, as in PyTorch).</summary>
     public Tensor Maximum(Tensor other) => BinaryOp(Backends.BinaryOp.Maximum, this, other);
 
-    /// <summary>Elementwise minimum with broadcasting (NaN propagates).</summary>
+    /// <summary>Elementwise minimum with broadcasting (NaN propagates; ties share the gradient equally, as in PyTorch).</summary>
     public Tensor Minimum(Tensor other) => BinaryOp(Backends.BinaryOp.Minimum, this, other);
 
     /// <summary>Adds a constant.</summary>
@@ -341,10 +341,11 @@ public partial class Tensor
                 gb = needB ? g.Mul(result.Mul(a.Log()).MaskedFill(ZeroBaseNonNegativeExponent(a, b), 0)) : null;
                 break;
             default:
-                Tensor pickA = op == Backends.BinaryOp.Maximum ? a.Ge(b) : a.Le(b);
-                Tensor maskA = pickA.To(DType.Float32);
-                ga = needA ? g.Mul(maskA) : null;
-                gb = needB ? g.Mul(maskA.Neg().Add(1f)) : null;
+                Tensor tie = a.Eq(b).To(DType.Float32).Mul(0.5f);
+                Tensor aLoses = (op == Backends.BinaryOp.Maximum ? a.Lt(b) : a.Gt(b)).To(DType.Float32);
+                Tensor bLoses = (op == Backends.BinaryOp.Maximum ? a.Gt(b) : a.Lt(b)).To(DType.Float32);
+                ga = needA ? g.Mul(1f - aLoses - tie) : null;
+                gb = needB ? g.Mul(1f - bLoses - tie) : null;
                 break;
         }
         return [ga?.SumToShape(a.shape), gb?.SumToShape(b.shape)];

@@ -3,8 +3,8 @@ namespace Forge.Tensors;
 public partial class Tensor
 {
     /// <summary>
-    /// Matrix product with PyTorch's rules: 1-D operands are vectors (two give their 0-D dot product), leading (batch) dimensions broadcast,
-    /// and a 2-D right operand folds the left operand's batch into one large product.
+    /// Matrix product with PyTorch's rules: 1-D operands are vectors (two give their 0-D dot product), leading (batch)
+    /// dimensions broadcast, and a 2-D right operand folds the left operand's batch into one large product.
     /// </summary>
     public Tensor MatMul(Tensor other)
     {
@@ -12,7 +12,7 @@ public partial class Tensor
         RequireFloat32("MatMul");
         other.RequireFloat32("MatMul");
         if (Dim == 0 || other.Dim == 0) throw new ForgeException("MatMul needs tensors of at least one dimension; use Mul for scalars.");
-        if (Dim == 1) return other.Dim == 1 ? Unsqueeze(0).MatMul(other).Squeeze(0) : Unsqueeze(0).MatMul(other).Squeeze(-2);
+        if (Dim == 1) return Unsqueeze(0).MatMul(other).Squeeze(other.Dim == 1 ? 0 : -2);
         if (other.Dim == 1) return MatMul(other.Unsqueeze(-1)).Squeeze(-1);
         int m = shape[^2], k = shape[^1], n = other.shape[^1];
         if (other.shape[^2] != k)
