@@ -55,6 +55,8 @@ internal static class GptStepBenchmark
         var times = new List<double>();
         int gen0 = GC.CollectionCount(0), gen1 = GC.CollectionCount(1), gen2 = GC.CollectionCount(2);
         long allocated = GC.GetTotalAllocatedBytes(precise: true);
+        using var process = Process.GetCurrentProcess();
+        TimeSpan cpuStart = process.TotalProcessorTime;
         double loss = 0;
         for (int i = 0; i < steps; i++)
         {
@@ -62,6 +64,8 @@ internal static class GptStepBenchmark
             loss = Step(model, optimizer, inputs, targets);
             times.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
         }
+        process.Refresh();
+        double cpuPerStep = (process.TotalProcessorTime - cpuStart).TotalMilliseconds / steps;
         double allocatedPerStep = (GC.GetTotalAllocatedBytes(precise: true) - allocated) / (double)steps;
         double gcs0 = (GC.CollectionCount(0) - gen0) / (double)steps, gcs1 = (GC.CollectionCount(1) - gen1) / (double)steps;
         double gcs2 = (GC.CollectionCount(2) - gen2) / (double)steps;
@@ -71,6 +75,8 @@ internal static class GptStepBenchmark
         Console.WriteLine();
         Console.WriteLine($"ms/step      median {F(median)}, best {F(best)}, worst {F(times[^1])} over {steps} steps (loss {loss:F4})");
         Console.WriteLine($"tokens/s     median {F(tokens / median * 1000)}, best {F(tokens / best * 1000)}");
+        Console.WriteLine($"CPU time     {F(cpuPerStep)} ms/step over {CpuParallel.Threads} threads (mean): {F(tokens / cpuPerStep * 1000)} tokens and " +
+            $"{F(flopsPerStep / cpuPerStep / 1e6)} GFLOP per CPU-second, which a busy machine distorts less than wall time");
         Console.WriteLine($"GFLOP/s      median {F(flopsPerStep / median / 1e6)}, best {F(flopsPerStep / best / 1e6)}");
         Console.WriteLine($"allocations  {allocatedPerStep / (1 << 20):F1} MiB/step; GCs per step: gen0 {gcs0:F2}, gen1 {gcs1:F2}, gen2 {gcs2:F2}");
 

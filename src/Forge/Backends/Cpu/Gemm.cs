@@ -1,0 +1,555 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Forge.Backends.Cpu;
+
+/// <summary>A float32 matrix (or a batch of them) in memory: element [i, r, c] is at Data[i·BatchStride + r·RowStride + c·ColumnStride].</summary>
+internal readonly unsafe struct StridedMatrix(float* data, long batchStride, long rowStride, long columnStride)
+{
+    public float* Data { get; } = data;
+
+    public long BatchStride { get; } = batchStride;
+
+    public long RowStride { get; } = rowStride;
+
+    public long ColumnStride { get; } = columnStride;
+
+    /// <summary>Matrix <paramref name="index"/> of the batch.</summary>
+    public StridedMatrix At(long index) => new(Data + index * BatchStride, BatchStride, RowStride, ColumnStride);
+
+    /// <summary>The sub-matrix that starts at (<paramref name="row"/>, <paramref name="column"/>).</summary>
+    public StridedMatrix Offset(long row, long column) => new(Data + row * RowStride + column * ColumnStride, BatchStride, RowStride, ColumnStride);
+}
+
+/// <summary>The register-blocked micro-kernels of <see cref="Gemm"/>, one per vector width.</summary>
+internal enum GemmKernel
+{
+    /// <summary>6×8 tiles of Vector128 (SSE, NEON, and the fallback everywhere).</summary>
+    Vector128,
+    /// <summary>6×16 tiles of Vector256 (AVX2 + FMA).</summary>
+    Vector256,
+    /// <summary>12×32 tiles of Vector512 (AVX-512).</summary>
+    Vector512,
+}
+
+/// <summary>
+/// Single-precision matrix products C (+)= A·B in the style of GotoBLAS/BLIS: B is packed into panels of NR columns and A into
+/// panels of MR rows (zero-padded, so edge tiles run the same micro-kernel), blocked so a KC×NR panel of B stays in L1 and an
+/// MC×KC block of A in L2, and an MR×NR tile of C is held in registers. Packing reads any strides, so transposed operands
+/// are never copied first. Threads split the batch, or the rows or columns of one product; each element of C is summed in
+/// the same order whatever the split, so results do not depend on the thread count.
+/// </summary>
+internal static unsafe class Gemm
+{
+    /// <summary>Below this many flops a product runs on the calling thread.</summary>
+    private const long ParallelThreshold = 1L << 21;
+
+    /// <summary>The micro-kernel in use: the widest the hardware accelerates.</summary>
+    public static GemmKernel Kernel { get; } = Vector512.IsHardwareAccelerated ? GemmKernel.Vector512
+        : Vector256.IsHardwareAccelerated ? GemmKernel.Vector256 : GemmKernel.Vector128;
+
+    /// <summary>
+    /// C[i] = A[i]·B[i] (+ C[i] when <paramref name="accumulate"/>) for i &lt; <paramref name="batch"/>, with A[i] m×k, B[i] k×n
+    /// (any strides) and C[i] m×n row-major with leading dimension <paramref name="ldc"/> and batch stride <paramref name="batchStrideC"/>.
+    /// </summary>
+    public static void Multiply(int batch, int m, int n, int k, StridedMatrix a, StridedMatrix b, float* c, long ldc, long batchStrideC, bool accumulate) =>
+        Multiply(Kernel, batch, m, n, k, a, b, c, ldc, batchStrideC, accumulate);
+
+    /// <summary>
+    /// <see cref="Multiply(int, int, int, int, StridedMatrix, StridedMatrix, float*, long, long, bool)"/> with the given micro-kernel
+    /// (one the hardware does not accelerate still computes correctly, slowly).
+    /// </summary>
+    public static void Multiply(GemmKernel kernel, int batch, int m, int n, int k, StridedMatrix a, StridedMatrix b, float* c, long ldc, long batchStrideC, bool accumulate)
+    {
+        switch (kernel)
+        {
+            case GemmKernel.Vector512: Multiply<Kernel12x32>(batch, m, n, k, a, b, c, ldc, batchStrideC, accumulate); break;
+            case GemmKernel.Vector256: Multiply<Kernel6x16>(batch, m, n, k, a, b, c, ldc, batchStrideC, accumulate); break;
+            default: Multiply<Kernel6x8>(batch, m, n, k, a, b, c, ldc, batchStrideC, accumulate); break;
+        }
+    }
+
+    private static void Multiply<TKernel>(int batch, int m, int n, int k, StridedMatrix a, StridedMatrix b, float* c, long ldc, long batchStrideC, bool accumulate)
+        where TKernel : struct, IMicroKernel
+    {
+        if (batch == 0 || m == 0 || n == 0) return;
+        long flops = 2L * batch * m * n * Math.Max(k, 1);
+        int threads = (int)Math.Min(CpuParallel.Threads, Math.Max(1, flops / ParallelThreshold));
+        if (threads == 1)
+        {
+            for (int i = 0; i < batch; i++) Serial<TKernel>(m, n, k, a.At(i), b.At(i), c + i * batchStrideC, ldc, accumulate);
+            return;
+        }
+        if (batch >= threads && (batch % threads == 0 || batch >= 4 * threads))
+        {
+            CpuParallel.For(batch, 1, (start, end) =>
+            {
+                for (long i = start; i < end; i++) Serial<TKernel>(m, n, k, a.At(i), b.At(i), c + i * batchStrideC, ldc, accumulate);
+            });
+            return;
+        }
+        // Split each product over the threads: by rows when C is at least as tall as it is wide (each thread packs all of B),
+        // otherwise by columns (each thread packs all of A).
+        int rowTiles = (m + TKernel.Rows - 1) / TKernel.Rows, columnTiles = (n + TKernel.Columns - 1) / TKernel.Columns;
+        bool byRows = m >= n ? rowTiles >= threads || rowTiles >= columnTiles : columnTiles < threads && rowTiles > columnTiles;
+        int tiles = byRows ? rowTiles : columnTiles, tileSize = byRows ? TKernel.Rows : TKernel.Columns;
+        int parts = Math.Min(threads, tiles), tilesPerPart = (tiles + parts - 1) / parts;
+        for (int i = 0; i < batch; i++)
+        {
+            StridedMatrix ai = a.At(i), bi = b.At(i);
+            float* ci = c + i * batchStrideC;
+            CpuParallel.For(parts, 1, (start, end) =>
+            {
+                for (long part = start; part < end; part++)
+                {
+                    int from = (int)Math.Min((long)tiles, part * tilesPerPart) * tileSize;
+                    int to = (int)Math.Min((long)tiles, (part + 1) * tilesPerPart) * tileSize;
+                    if (byRows)
+                    {
+                        to = Math.Min(to, m);
+                        if (from < to) Serial<TKernel>(to - from, n, k, ai.Offset(from, 0), bi, ci + from * ldc, ldc, accumulate);
+                    }
+                    else
+                    {
+                        to = Math.Min(to, n);
+                        if (from < to) Serial<TKernel>(m, to - from, k, ai, bi.Offset(0, from), ci + from, ldc, accumulate);
+                    }
+                }
+            });
+        }
+    }
+
+    /// <summary>One product on the calling thread: the five loops around the micro-kernel.</summary>
+    private static void Serial<TKernel>(int m, int n, int k, StridedMatrix a, StridedMatrix b, float* c, long ldc, bool accumulate)
+        where TKernel : struct, IMicroKernel
+    {
+        if (k == 0)
+        {
+            if (!accumulate)
+            {
+                for (int i = 0; i < m; i++) new Span<float>(c + i * ldc, n).Clear();
+            }
+            return;
+        }
+        int mr = TKernel.Rows, nr = TKernel.Columns;
+        int kcMax = Math.Min(TKernel.DepthBlock, k), mcMax = Math.Min(TKernel.RowBlock, RoundUp(m, mr)), ncMax = Math.Min(TKernel.ColumnBlock, RoundUp(n, nr));
+        Workspace workspace = Workspace.ForCurrentThread((long)mcMax * kcMax, (long)ncMax * kcMax, mr * nr);
+        float* packedA = workspace.A, packedB = workspace.B, tile = workspace.Tile;
+        for (int jc = 0; jc < n; jc += ncMax)
+        {
+            int nc = Math.Min(ncMax, n - jc);
+            for (int pc = 0; pc < k; pc += kcMax)
+            {
+                int kc = Math.Min(kcMax, k - pc);
+                PackB(b.Offset(pc, jc), kc, nc, nr, packedB);
+                bool add = accumulate || pc > 0;
+                for (int ic = 0; ic < m; ic += mcMax)
+                {
+                    int mc = Math.Min(mcMax, m - ic);
+                    PackA(a.Offset(ic, pc), mc, kc, mr, packedA);
+                    for (int jr = 0; jr < nc; jr += nr)
+                    {
+                        int columns = Math.Min(nr, nc - jr);
+                        float* panelB = packedB + (long)jr * kc;
+                        for (int ir = 0; ir < mc; ir += mr)
+                        {
+                            int rows = Math.Min(mr, mc - ir);
+                            float* panelA = packedA + (long)ir * kc;
+                            float* target = c + (ic + ir) * ldc + jc + jr;
+                            if (rows == mr && columns == nr)
+                            {
+                                TKernel.Run(kc, panelA, panelB, target, ldc, add);
+                            }
+                            else
+                            {
+                                TKernel.Run(kc, panelA, panelB, tile, nr, false);
+                                StoreEdge(tile, nr, target, ldc, rows, columns, add);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
+
+    /// <summary>Writes (or adds) the top-left rows×columns of an edge tile computed into <paramref name="tile"/>.</summary>
+    private static void StoreEdge(float* tile, int tileStride, float* c, long ldc, int rows, int columns, bool add)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            float* source = tile + r * tileStride, target = c + r * ldc;
+            if (add)
+            {
+                for (int j = 0; j < columns; j++) target[j] += source[j];
+            }
+            else
+            {
+                for (int j = 0; j < columns; j++) target[j] = source[j];
+            }
+        }
+    }
+
+    /// <summary>
+    /// Packs a rows×depth block of A into panels of <paramref name="mr"/> rows: panel q holds, for each p, the mr values
+    /// A[q·mr + r, p] one after another (zero past the last row).
+    /// </summary>
+    private static void PackA(StridedMatrix a, int rows, int depth, int mr, float* packed)
+    {
+        long rs = a.RowStride, cs = a.ColumnStride;
+        for (int i0 = 0; i0 < rows; i0 += mr)
+        {
+            int height = Math.Min(mr, rows - i0);
+            float* panel = packed + (long)i0 * depth;
+            float* source = a.Data + i0 * rs;
+            if (cs == 1)
+            {
+                for (int r = 0; r < height; r++)
+                {
+                    float* row = source + r * rs;
+                    for (int p = 0; p < depth; p++) panel[p * mr + r] = row[p];
+                }
+            }
+            else
+            {
+                for (int p = 0; p < depth; p++)
+                {
+                    float* column = source + p * cs;
+                    for (int r = 0; r < height; r++) panel[p * mr + r] = column[r * rs];
+                }
+            }
+            if (height < mr)
+            {
+                for (int p = 0; p < depth; p++) new Span<float>(panel + p * mr + height, mr - height).Clear();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Packs a depth×columns block of B into panels of <paramref name="nr"/> columns: panel q holds, for each p, the nr values
+    /// B[p, q·nr + j] one after another (zero past the last column).
+    /// </summary>
+    private static void PackB(StridedMatrix b, int depth, int columns, int nr, float* packed)
+    {
+        long rs = b.RowStride, cs = b.ColumnStride;
+        for (int j0 = 0; j0 < columns; j0 += nr)
+        {
+            int width = Math.Min(nr, columns - j0);
+            float* panel = packed + (long)j0 * depth;
+            float* source = b.Data + j0 * cs;
+            if (cs == 1)
+            {
+                for (int p = 0; p < depth; p++) Buffer.MemoryCopy(source + p * rs, panel + p * nr, width * sizeof(float), width * sizeof(float));
+            }
+            else
+            {
+                for (int j = 0; j < width; j++)
+                {
+                    float* column = source + j * cs;
+                    for (int p = 0; p < depth; p++) panel[p * nr + j] = column[p * rs];
+                }
+            }
+            if (width < nr)
+            {
+                for (int p = 0; p < depth; p++) new Span<float>(panel + p * nr + width, nr - width).Clear();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Asks for the cache lines of a C tile to be brought into L1 before the micro-kernel's depth loop, so the misses on C
+    /// (which no longer fits in L2 for large products) overlap the arithmetic.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PrefetchTile(float* c, long ldc, int rows, int columns)
+    {
+        if (!Sse.IsSupported) return;
+        for (int r = 0; r < rows; r++)
+        {
+            float* row = c + r * ldc;
+            for (int j = 0; j < columns; j += 16) Sse.Prefetch0(row + j);
+            Sse.Prefetch0(row + columns - 1);
+        }
+    }
+
+    /// <summary>A register-blocked kernel: C[Rows×Columns] (+)= Apanel·Bpanel over <c>depth</c> packed steps, and its blocking.</summary>
+    private interface IMicroKernel
+    {
+        /// <summary>MR: rows of a tile.</summary>
+        static abstract int Rows { get; }
+
+        /// <summary>NR: columns of a tile.</summary>
+        static abstract int Columns { get; }
+
+        /// <summary>KC: the depth of one packed block (a KC×NR panel of B should fit in L1).</summary>
+        static abstract int DepthBlock { get; }
+
+        /// <summary>MC: rows of one packed block of A (an MC×KC block should fit in L2).</summary>
+        static abstract int RowBlock { get; }
+
+        /// <summary>NC: columns of one packed block of B.</summary>
+        static abstract int ColumnBlock { get; }
+
+        /// <summary>C (+)= A·B for one tile: a holds depth×Rows values, b depth×Columns, c is row-major with stride ldc.</summary>
+        static abstract void Run(int depth, float* a, float* b, float* c, long ldc, bool accumulate);
+    }
+
+    private struct Kernel6x8 : IMicroKernel
+    {
+        public static int Rows => 6;
+
+        public static int Columns => 8;
+
+        public static int DepthBlock => 256;
+
+        public static int RowBlock => 120;
+
+        public static int ColumnBlock => 2048;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Run(int depth, float* a, float* b, float* c, long ldc, bool accumulate)
+        {
+            Vector128<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+            Vector128<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+            PrefetchTile(c, ldc, 6, 8);
+            for (int p = 0; p < depth; p++)
+            {
+                Vector128<float> b0 = Vector128.Load(b), b1 = Vector128.Load(b + 4);
+                Vector128<float> x = Vector128.Create(a[0]);
+                c00 = Vector128.MultiplyAddEstimate(x, b0, c00);
+                c01 = Vector128.MultiplyAddEstimate(x, b1, c01);
+                x = Vector128.Create(a[1]);
+                c10 = Vector128.MultiplyAddEstimate(x, b0, c10);
+                c11 = Vector128.MultiplyAddEstimate(x, b1, c11);
+                x = Vector128.Create(a[2]);
+                c20 = Vector128.MultiplyAddEstimate(x, b0, c20);
+                c21 = Vector128.MultiplyAddEstimate(x, b1, c21);
+                x = Vector128.Create(a[3]);
+                c30 = Vector128.MultiplyAddEstimate(x, b0, c30);
+                c31 = Vector128.MultiplyAddEstimate(x, b1, c31);
+                x = Vector128.Create(a[4]);
+                c40 = Vector128.MultiplyAddEstimate(x, b0, c40);
+                c41 = Vector128.MultiplyAddEstimate(x, b1, c41);
+                x = Vector128.Create(a[5]);
+                c50 = Vector128.MultiplyAddEstimate(x, b0, c50);
+                c51 = Vector128.MultiplyAddEstimate(x, b1, c51);
+                a += 6;
+                b += 8;
+            }
+            Store(c, c00, c01, accumulate);
+            Store(c + ldc, c10, c11, accumulate);
+            Store(c + 2 * ldc, c20, c21, accumulate);
+            Store(c + 3 * ldc, c30, c31, accumulate);
+            Store(c + 4 * ldc, c40, c41, accumulate);
+            Store(c + 5 * ldc, c50, c51, accumulate);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Store(float* c, Vector128<float> v0, Vector128<float> v1, bool accumulate)
+        {
+            if (accumulate)
+            {
+                v0 += Vector128.Load(c);
+                v1 += Vector128.Load(c + 4);
+            }
+            v0.Store(c);
+            v1.Store(c + 4);
+        }
+    }
+
+    private struct Kernel6x16 : IMicroKernel
+    {
+        public static int Rows => 6;
+
+        public static int Columns => 16;
+
+        public static int DepthBlock => 384;
+
+        public static int RowBlock => 144;
+
+        public static int ColumnBlock => 2048;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Run(int depth, float* a, float* b, float* c, long ldc, bool accumulate)
+        {
+            Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+            Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+            PrefetchTile(c, ldc, 6, 16);
+            for (int p = 0; p < depth; p++)
+            {
+                Vector256<float> b0 = Vector256.Load(b), b1 = Vector256.Load(b + 8);
+                Vector256<float> x = Vector256.Create(a[0]);
+                c00 = Vector256.MultiplyAddEstimate(x, b0, c00);
+                c01 = Vector256.MultiplyAddEstimate(x, b1, c01);
+                x = Vector256.Create(a[1]);
+                c10 = Vector256.MultiplyAddEstimate(x, b0, c10);
+                c11 = Vector256.MultiplyAddEstimate(x, b1, c11);
+                x = Vector256.Create(a[2]);
+                c20 = Vector256.MultiplyAddEstimate(x, b0, c20);
+                c21 = Vector256.MultiplyAddEstimate(x, b1, c21);
+                x = Vector256.Create(a[3]);
+                c30 = Vector256.MultiplyAddEstimate(x, b0, c30);
+                c31 = Vector256.MultiplyAddEstimate(x, b1, c31);
+                x = Vector256.Create(a[4]);
+                c40 = Vector256.MultiplyAddEstimate(x, b0, c40);
+                c41 = Vector256.MultiplyAddEstimate(x, b1, c41);
+                x = Vector256.Create(a[5]);
+                c50 = Vector256.MultiplyAddEstimate(x, b0, c50);
+                c51 = Vector256.MultiplyAddEstimate(x, b1, c51);
+                a += 6;
+                b += 16;
+            }
+            Store(c, c00, c01, accumulate);
+            Store(c + ldc, c10, c11, accumulate);
+            Store(c + 2 * ldc, c20, c21, accumulate);
+            Store(c + 3 * ldc, c30, c31, accumulate);
+            Store(c + 4 * ldc, c40, c41, accumulate);
+            Store(c + 5 * ldc, c50, c51, accumulate);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Store(float* c, Vector256<float> v0, Vector256<float> v1, bool accumulate)
+        {
+            if (accumulate)
+            {
+                v0 += Vector256.Load(c);
+                v1 += Vector256.Load(c + 8);
+            }
+            v0.Store(c);
+            v1.Store(c + 8);
+        }
+    }
+
+    private struct Kernel12x32 : IMicroKernel
+    {
+        public static int Rows => 12;
+
+        public static int Columns => 32;
+
+        public static int DepthBlock => 192;
+
+        public static int RowBlock => 144;
+
+        public static int ColumnBlock => 2048;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Run(int depth, float* a, float* b, float* c, long ldc, bool accumulate)
+        {
+            Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+            Vector512<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+            Vector512<float> c60 = default, c61 = default, c70 = default, c71 = default, c80 = default, c81 = default;
+            Vector512<float> c90 = default, c91 = default, ca0 = default, ca1 = default, cb0 = default, cb1 = default;
+            PrefetchTile(c, ldc, 12, 32);
+            for (int p = 0; p < depth; p++)
+            {
+                Vector512<float> b0 = Vector512.Load(b), b1 = Vector512.Load(b + 16);
+                Vector512<float> x = Vector512.Create(a[0]);
+                c00 = Vector512.MultiplyAddEstimate(x, b0, c00);
+                c01 = Vector512.MultiplyAddEstimate(x, b1, c01);
+                x = Vector512.Create(a[1]);
+                c10 = Vector512.MultiplyAddEstimate(x, b0, c10);
+                c11 = Vector512.MultiplyAddEstimate(x, b1, c11);
+                x = Vector512.Create(a[2]);
+                c20 = Vector512.MultiplyAddEstimate(x, b0, c20);
+                c21 = Vector512.MultiplyAddEstimate(x, b1, c21);
+                x = Vector512.Create(a[3]);
+                c30 = Vector512.MultiplyAddEstimate(x, b0, c30);
+                c31 = Vector512.MultiplyAddEstimate(x, b1, c31);
+                x = Vector512.Create(a[4]);
+                c40 = Vector512.MultiplyAddEstimate(x, b0, c40);
+                c41 = Vector512.MultiplyAddEstimate(x, b1, c41);
+                x = Vector512.Create(a[5]);
+                c50 = Vector512.MultiplyAddEstimate(x, b0, c50);
+                c51 = Vector512.MultiplyAddEstimate(x, b1, c51);
+                x = Vector512.Create(a[6]);
+                c60 = Vector512.MultiplyAddEstimate(x, b0, c60);
+                c61 = Vector512.MultiplyAddEstimate(x, b1, c61);
+                x = Vector512.Create(a[7]);
+                c70 = Vector512.MultiplyAddEstimate(x, b0, c70);
+                c71 = Vector512.MultiplyAddEstimate(x, b1, c71);
+                x = Vector512.Create(a[8]);
+                c80 = Vector512.MultiplyAddEstimate(x, b0, c80);
+                c81 = Vector512.MultiplyAddEstimate(x, b1, c81);
+                x = Vector512.Create(a[9]);
+                c90 = Vector512.MultiplyAddEstimate(x, b0, c90);
+                c91 = Vector512.MultiplyAddEstimate(x, b1, c91);
+                x = Vector512.Create(a[10]);
+                ca0 = Vector512.MultiplyAddEstimate(x, b0, ca0);
+                ca1 = Vector512.MultiplyAddEstimate(x, b1, ca1);
+                x = Vector512.Create(a[11]);
+                cb0 = Vector512.MultiplyAddEstimate(x, b0, cb0);
+                cb1 = Vector512.MultiplyAddEstimate(x, b1, cb1);
+                a += 12;
+                b += 32;
+            }
+            Store(c, c00, c01, accumulate);
+            Store(c + ldc, c10, c11, accumulate);
+            Store(c + 2 * ldc, c20, c21, accumulate);
+            Store(c + 3 * ldc, c30, c31, accumulate);
+            Store(c + 4 * ldc, c40, c41, accumulate);
+            Store(c + 5 * ldc, c50, c51, accumulate);
+            Store(c + 6 * ldc, c60, c61, accumulate);
+            Store(c + 7 * ldc, c70, c71, accumulate);
+            Store(c + 8 * ldc, c80, c81, accumulate);
+            Store(c + 9 * ldc, c90, c91, accumulate);
+            Store(c + 10 * ldc, ca0, ca1, accumulate);
+            Store(c + 11 * ldc, cb0, cb1, accumulate);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Store(float* c, Vector512<float> v0, Vector512<float> v1, bool accumulate)
+        {
+            if (accumulate)
+            {
+                v0 += Vector512.Load(c);
+                v1 += Vector512.Load(c + 16);
+            }
+            v0.Store(c);
+            v1.Store(c + 16);
+        }
+    }
+
+    /// <summary>
+    /// One thread's packing buffers (64-byte aligned native memory), kept for the thread's lifetime and grown on demand, so
+    /// products do not allocate in the steady state. The finalizer frees them when the thread ends.
+    /// </summary>
+    private sealed class Workspace
+    {
+        [ThreadStatic]
+        private static Workspace? current;
+
+        private long capacityA, capacityB, capacityTile;
+
+        public float* A { get; private set; }
+
+        public float* B { get; private set; }
+
+        public float* Tile { get; private set; }
+
+        public static Workspace ForCurrentThread(long floatsA, long floatsB, long floatsTile)
+        {
+            Workspace workspace = current ??= new Workspace();
+            if (floatsA > workspace.capacityA) workspace.A = Grow(workspace.A, floatsA, ref workspace.capacityA);
+            if (floatsB > workspace.capacityB) workspace.B = Grow(workspace.B, floatsB, ref workspace.capacityB);
+            if (floatsTile > workspace.capacityTile) workspace.Tile = Grow(workspace.Tile, floatsTile, ref workspace.capacityTile);
+            return workspace;
+        }
+
+        private static float* Grow(float* buffer, long floats, ref long capacity)
+        {
+            NativeMemory.AlignedFree(buffer);
+            capacity = floats;
+            return (float*)NativeMemory.AlignedAlloc((nuint)(floats * sizeof(float)), 64);
+        }
+
+        ~Workspace()
+        {
+            NativeMemory.AlignedFree(A);
+            NativeMemory.AlignedFree(B);
+            NativeMemory.AlignedFree(Tile);
+        }
+    }
+}

@@ -1,0 +1,218 @@
+using Forge.Backends.Cpu;
+using Forge.Tensors;
+using Xunit;
+
+namespace Forge.Tests.Backends;
+
+/// <summary>
+/// The blocked matrix product against a double-precision triple loop, for every micro-kernel (those the hardware does not
+/// accelerate run in software), every transposition, odd and block-crossing sizes, accumulation and batches.
+/// </summary>
+public sealed unsafe class GemmTests
+{
+    private static readonly int[] OddSizes = [1, 7, 17, 33, 65, 127];
+
+    public static TheoryData<string, bool, bool> KernelsAndLayouts()
+    {
+        var data = new TheoryData<string, bool, bool>();
+        foreach (string kernel in Enum.GetNames<GemmKernel>())
+        {
+            foreach (bool transposeA in new[] { false, true })
+                foreach (bool transposeB in new[] { false, true }) data.Add(kernel, transposeA, transposeB);
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(KernelsAndLayouts))]
+    public void MatchesNaiveProductOnOddSizes(string kernel, bool transposeA, bool transposeB)
+    {
+        var random = new Random(17);
+        foreach (int m in OddSizes)
+            foreach (int n in OddSizes)
+                foreach (int k in OddSizes)
+                {
+                    if (m * n * k > 65 * 65 * 127) continue;
+                    var a = Operand.Random(random, m, k, transposeA);
+                    var b = Operand.Random(random, k, n, transposeB);
+                    CheckProduct(kernel, a, b, accumulate: false, $"{m}x{k}x{n}");
+                }
+    }
+
+    public static TheoryData<string> Kernels()
+    {
+        var data = new TheoryData<string>();
+        foreach (string kernel in Enum.GetNames<GemmKernel>()) data.Add(kernel);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Kernels))]
+    public void MatchesNaiveProductAcrossCacheBlocksAndThreadSplits(string kernel)
+    {
+        var random = new Random(5);
+        // Deeper than one depth block, taller than one row block, wider than one column block, and products large enough to be
+        // split over threads by rows and by columns.
+        (int M, int K, int N)[] shapes = [(150, 300, 70), (3, 5, 2100), (289, 257, 33), (13, 170, 500), (500, 170, 13), (127, 129, 131)];
+        foreach (var (m, k, n) in shapes)
+        {
+            foreach (bool transposeA in new[] { false, true })
+            {
+                CheckProduct(kernel, Operand.Random(random, m, k, transposeA), Operand.Random(random, k, n, !transposeA), accumulate: false, $"{m}x{k}x{n}");
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Kernels))]
+    public void AccumulatesIntoTheResultWhenAsked(string kernel)
+    {
+        var random = new Random(9);
+        foreach (var (m, k, n) in new[] { (7, 3, 5), (33, 300, 17), (65, 17, 127) })
+        {
+            CheckProduct(kernel, Operand.Random(random, m, k, false), Operand.Random(random, k, n, true), accumulate: true, $"{m}x{k}x{n}");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Kernels))]
+    public void ReadsRowsWithPaddingAndAnEmptyDepthClearsTheResult(string kernel)
+    {
+        var random = new Random(11);
+        // Rows of a wider matrix (like one of q, k, v split from a fused projection): row stride larger than the row.
+        var a = Operand.Random(random, 20, 9, transposed: false, padding: 5);
+        var b = Operand.Random(random, 9, 40, transposed: false, padding: 3);
+        CheckProduct(kernel, a, b, accumulate: false, "padded");
+
+        var c = new float[] { 1, 2, 3, 4, 5, 6 };
+        fixed (float* pc = c)
+        {
+            Gemm.Multiply(Enum.Parse<GemmKernel>(kernel), 1, 2, 3, 0, default, default, pc, 3, 6, accumulate: false);
+        }
+        Assert.All(c, v => Assert.Equal(0f, v));
+    }
+
+    [Fact]
+    public void BatchedBroadcastAndTransposedTensorProductsMatchNaive()
+    {
+        var generator = new Generator(3);
+        // A 2-D right operand folds the batch into one product; batch dimensions broadcast; transposed views are read in place.
+        Check(Tensor.Randn([3, 33, 17], generator), Tensor.Randn([17, 65], generator));
+        Check(Tensor.Randn([2, 3, 7, 17], generator), Tensor.Randn([3, 17, 9], generator));
+        Check(Tensor.Randn([4, 17, 33], generator).MT, Tensor.Randn([4, 65, 17], generator).MT);
+        Check(Tensor.Randn([1, 127, 7], generator), Tensor.Randn([5, 7, 65], generator));
+        Check(Tensor.Randn([2, 16, 6, 8], generator).Transpose(1, 2), Tensor.Randn([2, 8, 6, 16], generator).Transpose(1, 2));
+
+        static void Check(Tensor a, Tensor b)
+        {
+            Tensor actual = a.MatMul(b);
+            int[] batch = Tensor.BroadcastShapes(a.Shape.ToArray()[..^2], b.Shape.ToArray()[..^2]);
+            int m = a.Shape[^2], k = a.Shape[^1], n = b.Shape[^1];
+            float[] x = a.Expand([.. batch, m, k]).Contiguous().ToArray<float>();
+            float[] y = b.Expand([.. batch, k, n]).Contiguous().ToArray<float>();
+            float[] z = actual.ToArray<float>();
+            int count = batch.Aggregate(1, (p, d) => p * d);
+            Assert.Equal([.. batch, m, n], actual.Shape);
+            for (int i = 0; i < count; i++)
+            {
+                var left = new Operand(x, m, k, i * m * k, k, 1);
+                var right = new Operand(y, k, n, i * k * n, n, 1);
+                AssertMatches(left, right, null, z.AsSpan(i * m * n, m * n), $"batch {i}");
+            }
+        }
+    }
+
+    /// <summary>Runs one product with <paramref name="kernel"/> and compares it with the double-precision loop.</summary>
+    private static void CheckProduct(string kernelName, Operand a, Operand b, bool accumulate, string what)
+    {
+        GemmKernel kernel = Enum.Parse<GemmKernel>(kernelName);
+        int m = a.Rows, n = b.Columns, k = a.Columns;
+        var initial = new float[m * n];
+        if (accumulate)
+        {
+            var random = new Random(m * 31 + n);
+            for (int i = 0; i < initial.Length; i++) initial[i] = (float)(random.NextDouble() * 2 - 1);
+        }
+        var c = (float[])initial.Clone();
+        fixed (float* pa = a.Data, pb = b.Data, pc = c)
+        {
+            var left = new StridedMatrix(pa + a.Offset, 0, a.RowStride, a.ColumnStride);
+            var right = new StridedMatrix(pb + b.Offset, 0, b.RowStride, b.ColumnStride);
+            Gemm.Multiply(kernel, 1, m, n, k, left, right, pc, n, m * n, accumulate);
+        }
+        AssertMatches(a, b, accumulate ? initial : null, c, $"{kernel} {what}{(a.ColumnStride != 1 ? " Aᵀ" : "")}{(b.ColumnStride != 1 ? " Bᵀ" : "")}");
+    }
+
+    /// <summary>Each element within the float32 summation bound 2·k·ε·Σ|a·b| of the exact product.</summary>
+    private static void AssertMatches(Operand a, Operand b, float[]? initial, ReadOnlySpan<float> actual, string what)
+    {
+        int m = a.Rows, n = b.Columns, k = a.Columns;
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                double sum = initial?[i * n + j] ?? 0, magnitude = Math.Abs(sum);
+                for (int p = 0; p < k; p++)
+                {
+                    double product = (double)a[i, p] * b[p, j];
+                    sum += product;
+                    magnitude += Math.Abs(product);
+                }
+                double tolerance = 2 * (k + 1) * 6e-8 * magnitude + 1e-30;
+                float value = actual[i * n + j];
+                Assert.True(Math.Abs(value - sum) <= tolerance, $"{what}: C[{i}, {j}] = {value:G9}, expected {sum:G9}");
+            }
+    }
+
+    /// <summary>A rows×columns matrix stored row-major, or transposed (column-major), with optional padding after each stored row.</summary>
+    private sealed record Operand(float[] Data, int Rows, int Columns, int Offset, long RowStride, long ColumnStride)
+    {
+        public float this[int r, int c] => Data[Offset + r * RowStride + c * ColumnStride];
+
+        public static Operand Random(Random random, int rows, int columns, bool transposed, int padding = 0)
+        {
+            int storedRows = transposed ? columns : rows, storedColumns = (transposed ? rows : columns) + padding;
+            var data = new float[storedRows * storedColumns + 1];
+            for (int i = 0; i < data.Length; i++) data[i] = (float)(random.NextDouble() * 2 - 1);
+            return transposed
+                ? new Operand(data, rows, columns, 1, 1, storedColumns)
+                : new Operand(data, rows, columns, 1, storedColumns, 1);
+        }
+    }
+}
+
+/// <summary>Runs alone, since it changes the kernel thread count.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ThreadCountGroup
+{
+    public const string Name = "Thread count";
+}
+
+[Collection(ThreadCountGroup.Name)]
+public sealed class GemmThreadingTests
+{
+    [Fact]
+    public void ProductsAreBitwiseIdenticalForAnyThreadCount()
+    {
+        var generator = new Generator(8);
+        Tensor[] lefts = [Tensor.Randn([200, 300], generator), Tensor.Randn([3, 40, 300], generator), Tensor.Randn([300, 13], generator).MT];
+        Tensor[] rights = [Tensor.Randn([300, 190], generator), Tensor.Randn([3, 300, 90], generator), Tensor.Randn([300, 500], generator)];
+        int saved = CpuParallel.Threads;
+        try
+        {
+            for (int i = 0; i < lefts.Length; i++)
+            {
+                CpuParallel.Threads = 1;
+                float[] reference = lefts[i].MatMul(rights[i]).ToArray<float>();
+                foreach (int threads in new[] { 2, 3, 4 })
+                {
+                    CpuParallel.Threads = threads;
+                    Assert.Equal(reference, lefts[i].MatMul(rights[i]).ToArray<float>());
+                }
+            }
+        }
+        finally
+        {
+            CpuParallel.Threads = saved;
+        }
+    }
+}
