@@ -137,8 +137,17 @@ public partial interface IBackend
     void ReduceRows(ReduceOp op, Tensor x, Tensor result);
 
     /// <summary>
-    /// Batched matrix product c = a·b + beta·c. a is [batch, m, k] and b is [batch, k, n] with any batch strides and either
-    /// row-major or column-major (transposed) matrices; c is a contiguous [batch, m, n]. beta is 0 or 1.
+    /// Reduces the middle dimension of the contiguous [outer, reduced, inner] input: result[o, i] = op over r of x[o, r, i], into
+    /// the contiguous result of outer·inner elements (a bias gradient sums a [rows, features] gradient this way, with outer 1).
+    /// Supports <see cref="ReduceOp.Sum"/>, <see cref="ReduceOp.Mean"/>, <see cref="ReduceOp.Max"/> and <see cref="ReduceOp.Min"/>.
+    /// </summary>
+    void ReduceColumns(ReduceOp op, Tensor x, Tensor result);
+
+    /// <summary>
+    /// Batched matrix product c = a·b + beta·c. a is [..., m, k] and b is [..., k, n] with the same leading (batch) dimensions,
+    /// none or several, and any strides: batch dimensions may be broadcast (stride 0) or interleaved with the matrices (as after
+    /// splitting heads), and each matrix may be row-major, column-major (transposed) or a slice of a wider one. c is a contiguous
+    /// [..., m, n]. beta is 0 or 1.
     /// </summary>
     void MatMul(Tensor a, Tensor b, Tensor c, float beta);
 }

@@ -21,12 +21,10 @@ public partial class Tensor
         {
             int[] outShape = [.. shape[..^1], n];
             Tensor rows = Dim == 2 ? this : Reshape(-1, k);
-            return MatMulBatched(rows.Unsqueeze(0), other.Unsqueeze(0)).Reshape(outShape);
+            return MatMulBatched(rows, other).Reshape(outShape);
         }
         int[] batch = BroadcastShapes(shape[..^2], other.shape[..^2]);
-        Tensor a3 = Expand([.. batch, m, k]).AsBatched();
-        Tensor b3 = other.Expand([.. batch, k, n]).AsBatched();
-        return MatMulBatched(a3, b3).Reshape([.. batch, m, n]);
+        return MatMulBatched(Expand([.. batch, m, k]), other.Expand([.. batch, k, n]));
     }
 
     /// <summary>Batched product of [b, m, k] and [b, k, n] tensors.</summary>
@@ -38,35 +36,23 @@ public partial class Tensor
         return MatMul(other);
     }
 
-    /// <summary>c = a·b for 3-D operands of equal batch; the backend reads any strides.</summary>
+    /// <summary>
+    /// c = a·b for operands [..., m, k] and [..., k, n] with the same leading (batch) dimensions; the backend reads any strides,
+    /// so transposed, broadcast and sliced operands are not copied. Each gradient is computed in the memory order of its
+    /// operand (transposed for a column-major operand such as a tied embedding's <see cref="MT"/>), so accumulating it needs no
+    /// transposing copy.
+    /// </summary>
     private static Tensor MatMulBatched(Tensor a, Tensor b)
     {
-        Tensor result = Empty([a.shape[0], a.shape[1], b.shape[2]], DType.Float32, a.Device);
+        Tensor result = Empty([.. a.shape[..^1], b.shape[^1]], DType.Float32, a.Device);
         a.Backend.MatMul(a.Detach(), b.Detach(), result, 0);
         return Record(result, "MatMulBackward", g =>
         [
-            a.RequiresGrad ? MatMulBatched(g, b.MT) : null,
-            b.RequiresGrad ? MatMulBatched(a.MT, g) : null,
+            a.RequiresGrad ? (a.IsColumnMajor ? MatMulBatched(b, g.MT).MT : MatMulBatched(g, b.MT)) : null,
+            b.RequiresGrad ? (b.IsColumnMajor ? MatMulBatched(g.MT, a).MT : MatMulBatched(a.MT, g)) : null,
         ], a, b);
     }
 
-    /// <summary>Views a [..., m, k] tensor as [batch, m, k] without copying when the batch dimensions merge, otherwise copies.</summary>
-    private Tensor AsBatched()
-    {
-        int batch = 1;
-        int innermost = -1;
-        bool mergeable = true;
-        for (int i = 0; i < Dim - 2; i++)
-        {
-            batch *= shape[i];
-            if (shape[i] == 1) continue;
-            if (innermost >= 0 && strides[innermost] != strides[i] * shape[i]) mergeable = false;
-            innermost = i;
-        }
-        if (!mergeable) return Contiguous().Reshape(-1, shape[^2], shape[^1]);
-        long batchStride = innermost >= 0 ? strides[innermost] : 0;
-        int[] original = shape;
-        var view = new Tensor(storage, [batch, shape[^2], shape[^1]], [batchStride, strides[^2], strides[^1]], offset);
-        return Record(view, "BatchViewBackward", g => [g.Reshape(original)], this);
-    }
+    /// <summary>Whether the last two dimensions are stored transposed: rows adjacent in memory, columns apart.</summary>
+    private bool IsColumnMajor => Dim >= 2 && shape[^2] > 1 && shape[^1] > 1 && strides[^2] == 1 && strides[^1] != 1;
 }

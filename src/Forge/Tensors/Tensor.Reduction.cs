@@ -110,12 +110,36 @@ public partial class Tensor
         inputShape = shape;
         var reduced = dims.Select(d => NormalizeDim(d)).Distinct().OrderBy(d => d).ToArray();
         if (Dim == 0) reduced = [];
-        var keptDims = Enumerable.Range(0, Dim).Where(d => !reduced.Contains(d)).ToArray();
-        Tensor moved = Detach().Permute([.. keptDims, .. reduced]).Contiguous();
         int[] outShape = shape.Select((s, i) => reduced.Contains(i) ? 1 : s).ToArray();
         Tensor result = Empty(outShape, op is ReduceOp.ArgMax or ReduceOp.ArgMin ? DType.Int64 : DType.Float32, Device);
+        if (ColumnReduction(op, reduced) is var (outer, count, inner))
+        {
+            Backend.ReduceColumns(op, Detach().View(outer, count, inner), result);
+            return result;
+        }
+        var keptDims = Enumerable.Range(0, Dim).Where(d => !reduced.Contains(d)).ToArray();
+        Tensor moved = Detach().Permute([.. keptDims, .. reduced]).Contiguous();
         Backend.ReduceRows(op, moved, result);
         return result;
+    }
+
+    /// <summary>
+    /// For a contiguous tensor whose reduced dimensions are consecutive and not last, the [outer, reduced, inner] sizes that let
+    /// the backend reduce in place (no transposing copy); null otherwise.
+    /// </summary>
+    private (int Outer, int Count, int Inner)? ColumnReduction(ReduceOp op, int[] reduced)
+    {
+        if (!IsContiguous || reduced.Length == 0 || op is not (ReduceOp.Sum or ReduceOp.Mean or ReduceOp.Max or ReduceOp.Min)) return null;
+        if (reduced[^1] - reduced[0] != reduced.Length - 1 || reduced[^1] == Dim - 1) return null;
+        long outer = 1, count = 1, inner = 1;
+        for (int d = 0; d < Dim; d++)
+        {
+            if (d < reduced[0]) outer *= shape[d];
+            else if (d <= reduced[^1]) count *= shape[d];
+            else inner *= shape[d];
+        }
+        if (inner == 1 || outer > int.MaxValue || count > int.MaxValue || inner > int.MaxValue) return null;
+        return ((int)outer, (int)count, (int)inner);
     }
 
     private Tensor DropDims(Tensor kept, int[] dims)

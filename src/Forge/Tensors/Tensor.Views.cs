@@ -11,8 +11,56 @@ public partial class Tensor
         return Record(new Tensor(storage, dims, ContiguousStrides(dims), offset), "ViewBackward", g => [g.Reshape(original)], this);
     }
 
-    /// <summary>A tensor with a new shape; a view when possible, otherwise a copy. One size may be -1.</summary>
-    public Tensor Reshape(params int[] newShape) => IsContiguous ? View(newShape) : Contiguous().View(newShape);
+    /// <summary>
+    /// A tensor with a new shape; a view when possible (always for a contiguous tensor, and for a strided one whose merged or
+    /// split dimensions are laid out compatibly, as in PyTorch), otherwise a copy. One size may be -1.
+    /// </summary>
+    public Tensor Reshape(params int[] newShape)
+    {
+        if (IsContiguous) return View(newShape);
+        int[] dims = InferShape(newShape);
+        if (ViewStrides(dims) is not long[] viewStrides) return Contiguous().View(dims);
+        int[] original = shape;
+        return Record(new Tensor(storage, dims, viewStrides, offset), "ViewBackward", g => [g.Reshape(original)], this);
+    }
+
+    /// <summary>
+    /// The strides that show this tensor's elements with shape <paramref name="dims"/> without copying, or null when no strides
+    /// can (PyTorch's computeStride: each run of dimensions that is contiguous within itself may be split or merged).
+    /// </summary>
+    private long[]? ViewStrides(int[] dims)
+    {
+        var result = new long[dims.Length];
+        if (Numel == 0 || Dim == 0)
+        {
+            if (Numel == 0) return null;
+            Array.Fill(result, 1L);
+            return result;
+        }
+        int viewDim = dims.Length - 1;
+        long chunkStride = strides[^1], tensorCount = 1, viewCount = 1;
+        for (int d = Dim - 1; d >= 0; d--)
+        {
+            tensorCount *= shape[d];
+            if (d == 0 || (shape[d - 1] != 1 && strides[d - 1] != tensorCount * chunkStride))
+            {
+                while (viewDim >= 0 && (viewCount < tensorCount || dims[viewDim] == 1))
+                {
+                    result[viewDim] = viewCount * chunkStride;
+                    viewCount *= dims[viewDim];
+                    viewDim--;
+                }
+                if (viewCount != tensorCount) return null;
+                if (d > 0)
+                {
+                    chunkStride = strides[d - 1];
+                    tensorCount = 1;
+                    viewCount = 1;
+                }
+            }
+        }
+        return viewDim == -1 ? result : null;
+    }
 
     /// <summary>Collapses dimensions <paramref name="startDim"/>..<paramref name="endDim"/> into one.</summary>
     public Tensor Flatten(int startDim = 0, int endDim = -1)

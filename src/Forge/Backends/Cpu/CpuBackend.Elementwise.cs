@@ -56,6 +56,7 @@ public sealed unsafe partial class CpuBackend
         float* px = x.Ptr<float>(), pr = result.Ptr<float>();
         CpuParallel.For(x.Numel, ElementGrain, (start, end) =>
         {
+            if (TryUnaryVectorized(op, px + start, pr + start, end - start, p1)) return;
             var input = new ReadOnlySpan<float>(px + start, (int)(end - start));
             var output = new Span<float>(pr + start, (int)(end - start));
             UnaryRun(op, input, output, p1, p2);
@@ -68,6 +69,7 @@ public sealed unsafe partial class CpuBackend
         float* px = x.Ptr<float>(), py = y.Ptr<float>(), pg = gradOutput.Ptr<float>(), pr = gradInput.Ptr<float>();
         CpuParallel.For(x.Numel, ElementGrain, (start, end) =>
         {
+            if (TryUnaryBackwardVectorized(op, px + start, py + start, pg + start, pr + start, end - start, p1)) return;
             for (long i = start; i < end; i++) pr[i] = pg[i] * Derivative(op, px[i], py[i], p1, p2);
         });
     }
@@ -172,12 +174,6 @@ public sealed unsafe partial class CpuBackend
     {
         switch (op)
         {
-            case UnaryOp.Rsqrt: return 1f / MathF.Sqrt(x);
-            case UnaryOp.Relu: return x > 0 ? x : 0;
-            case UnaryOp.LeakyRelu: return x > 0 ? x : p1 * x;
-            case UnaryOp.Gelu: return (float)(0.5 * x * (1 + SpecialFunctions.Erf(x / Math.Sqrt(2))));
-            case UnaryOp.GeluTanh: return (float)(0.5 * x * (1 + Math.Tanh(SqrtTwoOverPi * (x + 0.044715 * x * x * x))));
-            case UnaryOp.Silu: return (float)(x / (1 + Math.Exp(-x)));
             case UnaryOp.Softplus: return p1 * x > p2 ? x : (float)(Math.Log(1 + Math.Exp(p1 * (double)x)) / p1);
             case UnaryOp.PowScalar: return MathF.Pow(x, p1);
             case UnaryOp.Clamp: return float.IsNaN(x) ? x : Math.Min(Math.Max(x, p1), p2);
@@ -186,39 +182,15 @@ public sealed unsafe partial class CpuBackend
         }
     }
 
-    private const double SqrtTwoOverPi = 0.7978845608028654;
-
     private static float Derivative(UnaryOp op, float x, float y, float p1, float p2)
     {
         switch (op)
         {
             case UnaryOp.Neg: return -1;
-            case UnaryOp.Exp: return y;
             case UnaryOp.Log: return 1 / x;
             case UnaryOp.Sqrt: return 0.5f / y;
             case UnaryOp.Rsqrt: return -0.5f * y * y * y;
             case UnaryOp.Abs: return x > 0 ? 1 : x < 0 ? -1 : 0;
-            case UnaryOp.Tanh: return 1 - y * y;
-            case UnaryOp.Sigmoid: return y * (1 - y);
-            case UnaryOp.Relu: return x > 0 ? 1 : 0;
-            case UnaryOp.LeakyRelu: return x > 0 ? 1 : p1;
-            case UnaryOp.Gelu:
-                {
-                    double cdf = 0.5 * (1 + SpecialFunctions.Erf(x / Math.Sqrt(2)));
-                    double pdf = Math.Exp(-0.5 * x * x) / Math.Sqrt(2 * Math.PI);
-                    return (float)(cdf + x * pdf);
-                }
-            case UnaryOp.GeluTanh:
-                {
-                    double inner = SqrtTwoOverPi * (x + 0.044715 * x * x * x);
-                    double t = Math.Tanh(inner);
-                    return (float)(0.5 * (1 + t) + 0.5 * x * (1 - t * t) * SqrtTwoOverPi * (1 + 3 * 0.044715 * x * x));
-                }
-            case UnaryOp.Silu:
-                {
-                    double s = 1 / (1 + Math.Exp(-x));
-                    return (float)(s + x * s * (1 - s));
-                }
             case UnaryOp.Softplus: return p1 * x > p2 ? 1 : (float)(1 / (1 + Math.Exp(-p1 * (double)x)));
             case UnaryOp.PowScalar: return p1 == 0 ? 0 : p1 * MathF.Pow(x, p1 - 1);
             case UnaryOp.Clamp: return x >= p1 && x <= p2 ? 1 : 0;

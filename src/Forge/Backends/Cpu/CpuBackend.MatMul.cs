@@ -7,9 +7,34 @@ public sealed unsafe partial class CpuBackend
     /// <inheritdoc />
     public void MatMul(Tensor a, Tensor b, Tensor c, float beta)
     {
-        int batch = c.Size(0), m = c.Size(1), n = c.Size(2), k = a.Size(2);
-        var left = new StridedMatrix(a.Ptr<float>(), a.strides[0], a.strides[1], a.strides[2]);
-        var right = new StridedMatrix(b.Ptr<float>(), b.strides[0], b.strides[1], b.strides[2]);
+        int m = c.Shape[^2], n = c.Shape[^1], k = a.Shape[^1];
+        var (batch, offsetsA, offsetsB) = BatchOffsets(c.Shape, a.strides, b.strides);
+        var left = new StridedMatrix(a.Ptr<float>(), offsetsA, a.strides[^2], a.strides[^1]);
+        var right = new StridedMatrix(b.Ptr<float>(), offsetsB, b.strides[^2], b.strides[^1]);
         Gemm.Multiply(batch, m, n, k, left, right, c.Ptr<float>(), n, (long)m * n, beta != 0);
+    }
+
+    /// <summary>
+    /// The number of matrices in the batch dimensions (all but the last two) of <paramref name="shape"/>, and each operand's element
+    /// offset of every matrix in row-major batch order.
+    /// </summary>
+    private static (int Count, long[] OffsetsA, long[] OffsetsB) BatchOffsets(IReadOnlyList<int> shape, long[] stridesA, long[] stridesB)
+    {
+        int rank = shape.Count - 2, count = 1;
+        for (int d = 0; d < rank; d++) count *= shape[d];
+        var offsetsA = new long[count];
+        var offsetsB = new long[count];
+        for (int i = 0; i < count; i++)
+        {
+            long rest = i;
+            for (int d = rank - 1; d >= 0; d--)
+            {
+                long index = rest % shape[d];
+                rest /= shape[d];
+                offsetsA[i] += index * stridesA[d];
+                offsetsB[i] += index * stridesB[d];
+            }
+        }
+        return (count, offsetsA, offsetsB);
     }
 }

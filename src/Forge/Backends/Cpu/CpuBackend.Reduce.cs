@@ -37,6 +37,67 @@ public sealed unsafe partial class CpuBackend
         });
     }
 
+    /// <summary>Columns per task of <see cref="ReduceColumns"/>; the accumulators of one task live on the stack.</summary>
+    private const int ColumnChunk = 512;
+
+    /// <summary>Rows summed in float before the partial sums are added in double.</summary>
+    private const int ColumnSumBlock = 64;
+
+    /// <inheritdoc />
+    public void ReduceColumns(ReduceOp op, Tensor x, Tensor result)
+    {
+        if (op is not (ReduceOp.Sum or ReduceOp.Mean or ReduceOp.Max or ReduceOp.Min))
+            throw new ForgeException($"ReduceColumns supports Sum, Mean, Max and Min, found {op}.");
+        int outer = x.Size(0), reduced = x.Size(1), inner = x.Size(2);
+        if (reduced == 0 && op is ReduceOp.Max or ReduceOp.Min) throw new ForgeException($"Cannot take {op} over an empty dimension.");
+        float* px = x.Ptr<float>(), pr = result.Ptr<float>();
+        int chunks = (inner + ColumnChunk - 1) / ColumnChunk;
+        long tasks = (long)outer * chunks;
+        CpuParallel.For(tasks, Math.Max(1, ElementGrain / Math.Max(1, (long)reduced * Math.Min(inner, ColumnChunk))), (start, end) =>
+        {
+            Span<float> partial = stackalloc float[ColumnChunk];
+            Span<double> total = stackalloc double[ColumnChunk];
+            for (long task = start; task < end; task++)
+            {
+                long o = task / chunks;
+                int c0 = (int)(task % chunks) * ColumnChunk, width = Math.Min(ColumnChunk, inner - c0);
+                float* column = px + o * reduced * inner + c0;
+                var target = new Span<float>(pr + o * inner + c0, width);
+                if (op is ReduceOp.Max or ReduceOp.Min) ExtremeOfColumns(op, column, reduced, inner, target);
+                else SumColumns(column, reduced, inner, partial[..width], total[..width], target, op == ReduceOp.Mean);
+            }
+        });
+    }
+
+    /// <summary>Column sums of rows × width values (rows <paramref name="stride"/> apart): float within blocks of rows, double across.</summary>
+    private static void SumColumns(float* x, int rows, int stride, Span<float> partial, Span<double> total, Span<float> result, bool mean)
+    {
+        total.Clear();
+        int width = result.Length;
+        for (int r0 = 0; r0 < rows; r0 += ColumnSumBlock)
+        {
+            int r1 = Math.Min(rows, r0 + ColumnSumBlock);
+            new ReadOnlySpan<float>(x + (long)r0 * stride, width).CopyTo(partial);
+            for (int r = r0 + 1; r < r1; r++) TensorPrimitives.Add(partial, new ReadOnlySpan<float>(x + (long)r * stride, width), partial);
+            for (int c = 0; c < width; c++) total[c] += partial[c];
+        }
+        double scale = mean ? 1.0 / rows : 1.0;
+        for (int c = 0; c < width; c++) result[c] = (float)(total[c] * scale);
+    }
+
+    /// <summary>Column maxima or minima (NaN propagates) of rows × width values, rows <paramref name="stride"/> apart.</summary>
+    private static void ExtremeOfColumns(ReduceOp op, float* x, int rows, int stride, Span<float> result)
+    {
+        int width = result.Length;
+        new ReadOnlySpan<float>(x, width).CopyTo(result);
+        for (int r = 1; r < rows; r++)
+        {
+            var row = new ReadOnlySpan<float>(x + (long)r * stride, width);
+            if (op == ReduceOp.Max) TensorPrimitives.Max(result, row, result);
+            else TensorPrimitives.Min(result, row, result);
+        }
+    }
+
     private static float LogSumExp(ReadOnlySpan<float> row)
     {
         float max = TensorPrimitives.Max(row);

@@ -5,22 +5,45 @@ using System.Runtime.Intrinsics.X86;
 
 namespace Forge.Backends.Cpu;
 
-/// <summary>A float32 matrix (or a batch of them) in memory: element [i, r, c] is at Data[i·BatchStride + r·RowStride + c·ColumnStride].</summary>
-internal readonly unsafe struct StridedMatrix(float* data, long batchStride, long rowStride, long columnStride)
+/// <summary>
+/// A float32 matrix, or a batch of them, in memory: element [r, c] of matrix i is at
+/// Data[offset(i) + r·RowStride + c·ColumnStride], with offset(i) = BatchOffsets[i] (i·BatchStride without them).
+/// </summary>
+internal readonly unsafe struct StridedMatrix
 {
-    public float* Data { get; } = data;
+    private readonly long[]? batchOffsets;
+    private readonly long batchStride;
 
-    public long BatchStride { get; } = batchStride;
+    /// <summary>A batch whose matrices are <paramref name="batchStride"/> elements apart (one matrix: any stride).</summary>
+    public StridedMatrix(float* data, long batchStride, long rowStride, long columnStride)
+    {
+        Data = data;
+        this.batchStride = batchStride;
+        RowStride = rowStride;
+        ColumnStride = columnStride;
+    }
 
-    public long RowStride { get; } = rowStride;
+    /// <summary>A batch whose matrix i starts at element <paramref name="batchOffsets"/>[i].</summary>
+    public StridedMatrix(float* data, long[] batchOffsets, long rowStride, long columnStride)
+    {
+        Data = data;
+        this.batchOffsets = batchOffsets;
+        RowStride = rowStride;
+        ColumnStride = columnStride;
+    }
 
-    public long ColumnStride { get; } = columnStride;
+    public float* Data { get; }
+
+    public long RowStride { get; }
+
+    public long ColumnStride { get; }
 
     /// <summary>Matrix <paramref name="index"/> of the batch.</summary>
-    public StridedMatrix At(long index) => new(Data + index * BatchStride, BatchStride, RowStride, ColumnStride);
+    public StridedMatrix At(long index) =>
+        new(Data + (batchOffsets is null ? index * batchStride : batchOffsets[index]), 0, RowStride, ColumnStride);
 
     /// <summary>The sub-matrix that starts at (<paramref name="row"/>, <paramref name="column"/>).</summary>
-    public StridedMatrix Offset(long row, long column) => new(Data + row * RowStride + column * ColumnStride, BatchStride, RowStride, ColumnStride);
+    public StridedMatrix Offset(long row, long column) => new(Data + row * RowStride + column * ColumnStride, 0, RowStride, ColumnStride);
 }
 
 /// <summary>The register-blocked micro-kernels of <see cref="Gemm"/>, one per vector width.</summary>
