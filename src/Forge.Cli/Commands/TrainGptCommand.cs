@@ -24,13 +24,13 @@ internal sealed class TrainGptCommand : CliCommand
     private readonly Option<FileInfo?> config = new("--config") { Description = "A config.json (Hugging Face GPT-2 fields) overriding the preset's architecture." };
     private readonly Option<string[]> data = new("--data") { Description = "Text (.txt) or JSON Lines (.jsonl, a \"text\" field) files or directories; default: Moby Dick.", AllowMultipleArgumentsPerToken = true };
     private readonly Option<DirectoryInfo?> tokenizer = new("--tokenizer") { Description = "Use this tokenizer directory instead of learning a BPE vocabulary from the data." };
-    private readonly Option<int> vocabSize = new("--vocab-size") { Description = "Size of the BPE vocabulary learned from the data.", DefaultValueFactory = _ => 4096 };
+    private readonly Option<int> vocabSize = new("--vocab-size") { Description = "Size of the BPE vocabulary learned from the data (small suits a small corpus and model).", DefaultValueFactory = _ => 320 };
     private readonly Option<DirectoryInfo> output = new("--out") { Description = "Output directory (metrics, TensorBoard events, checkpoints/, final/).", DefaultValueFactory = _ => new DirectoryInfo(Path.Combine("runs", "gpt")) };
-    private readonly Option<int> steps = new("--steps") { Description = "Optimizer steps.", DefaultValueFactory = _ => 600 };
-    private readonly Option<int> batch = new("--batch") { Description = "Sequences per batch.", DefaultValueFactory = _ => 8 };
+    private readonly Option<int> steps = new("--steps") { Description = "Optimizer steps.", DefaultValueFactory = _ => 450 };
+    private readonly Option<int> batch = new("--batch") { Description = "Sequences per batch.", DefaultValueFactory = _ => 16 };
     private readonly Option<int> sequence = new("--seq") { Description = "Tokens per sequence (at most the model's context).", DefaultValueFactory = _ => 128 };
     private readonly Option<int> accumulation = new("--grad-accum") { Description = "Batches per optimizer step.", DefaultValueFactory = _ => 1 };
-    private readonly Option<double> learningRate = new("--lr") { Description = "Peak learning rate (linear warmup, cosine decay).", DefaultValueFactory = _ => 1e-3 };
+    private readonly Option<double> learningRate = new("--lr") { Description = "Peak learning rate (linear warmup, cosine decay).", DefaultValueFactory = _ => 2e-3 };
     private readonly Option<int?> warmup = new("--warmup") { Description = "Warmup steps (default: 5% of the steps)." };
     private readonly Option<ulong> seed = new("--seed") { Description = "Seed of the initial weights, dropout and data order.", DefaultValueFactory = _ => 1337 };
     private readonly Option<int> saveEvery = new("--save-every") { Description = "Checkpoint every N steps (0: only at the end).", DefaultValueFactory = _ => 100 };

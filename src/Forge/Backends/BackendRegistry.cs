@@ -6,7 +6,7 @@ namespace Forge.Backends;
 /// <summary>Chooses the backend that computes on each device.</summary>
 public static class BackendRegistry
 {
-    private static IBackend cpu = new CpuBackend();
+    private static IBackend cpu = new KeepAliveBackend(new CpuBackend());
 
     /// <summary>The CPU backend in use.</summary>
     public static IBackend Cpu => cpu;

@@ -131,7 +131,9 @@ public partial class Tensor
         if (!matches) throw new ForgeException($"ToArray<{typeof(T).Name}>() does not match dtype {DType}; convert with To(dtype) first.");
         Tensor source = Device.Type == DeviceType.Cpu ? this : To(Device.Cpu);
         Tensor dense = source.IsContiguous ? source : source.Contiguous();
-        return dense.Span<T>().ToArray();
+        T[] values = dense.Span<T>().ToArray();
+        GC.KeepAlive(dense);
+        return values;
     }
 
     /// <summary>The value of a one-element tensor, as a float.</summary>
@@ -201,12 +203,19 @@ public partial class Tensor
     }
 
     /// <summary>Writes element <paramref name="index"/> (row-major) of a contiguous CPU tensor.</summary>
-    internal unsafe void SetElement(long index, double value) =>
+    internal unsafe void SetElement(long index, double value)
+    {
         Backends.Cpu.CpuBackend.Write(DType, (byte*)storage.Pointer + (offset + index) * DType.SizeOf(), value);
+        GC.KeepAlive(this);
+    }
 
     /// <summary>Reads element <paramref name="index"/> (row-major) of a contiguous CPU tensor.</summary>
-    internal unsafe double GetElement(long index) =>
-        Backends.Cpu.CpuBackend.Read(DType, (byte*)storage.Pointer + (offset + index) * DType.SizeOf());
+    internal unsafe double GetElement(long index)
+    {
+        double value = Backends.Cpu.CpuBackend.Read(DType, (byte*)storage.Pointer + (offset + index) * DType.SizeOf());
+        GC.KeepAlive(this);
+        return value;
+    }
 
     internal static long ShapeNumel(IReadOnlyList<int> shape)
     {

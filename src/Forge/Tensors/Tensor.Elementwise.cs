@@ -252,6 +252,8 @@ public partial class Tensor
         {
             if (m[i] != 0) Buffer.MemoryCopy(f + i * size, r + i * size, size, size);
         }
+        GC.KeepAlive(maskDense);
+        GC.KeepAlive(fillDense);
         return result;
     }
 

@@ -138,11 +138,17 @@ public partial class Tensor
     /// <summary>The first value of a contiguous Int64 tensor outside [0, size), or null when all are inside.</summary>
     internal static long? FirstIndexOutside(Tensor index, long size)
     {
+        long? outside = null;
         foreach (long value in index.Span<long>())
         {
-            if (value < 0 || value >= size) return value;
+            if (value < 0 || value >= size)
+            {
+                outside = value;
+                break;
+            }
         }
-        return null;
+        GC.KeepAlive(index);
+        return outside;
     }
 
     private static Tensor GatherCore(Tensor x, int dim, Tensor index)

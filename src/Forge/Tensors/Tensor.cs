@@ -163,10 +163,13 @@ public partial class Tensor
     /// <summary>Formats a shape as [a, b, c].</summary>
     internal static string Format(IReadOnlyList<int> shape) => "[" + string.Join(", ", shape) + "]";
 
-    /// <summary>Pointer to the first element (CPU kernels).</summary>
+    /// <summary>
+    /// Pointer to the first element (CPU kernels). The pointer does not keep the memory alive: keep the tensor reachable
+    /// (<see cref="GC.KeepAlive"/>) until the last access through it.
+    /// </summary>
     internal unsafe T* Ptr<T>() where T : unmanaged => (T*)storage.Pointer + offset;
 
-    /// <summary>The elements of a contiguous CPU tensor as a span.</summary>
+    /// <summary>The elements of a contiguous CPU tensor as a span, which, like <see cref="Ptr{T}"/>, does not keep the tensor alive.</summary>
     internal unsafe Span<T> Span<T>() where T : unmanaged
     {
         if (!IsContiguous) throw new ForgeException("Span() needs a contiguous tensor; call Contiguous() first.");

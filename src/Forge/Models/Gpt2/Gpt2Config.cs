@@ -65,15 +65,20 @@ public sealed record Gpt2Config
         return (long)VocabSize * e + (long)NPositions * e + NLayer * perLayer + 2 * e + (TieWordEmbeddings ? 0 : (long)VocabSize * e);
     }
 
-    /// <summary>The named presets: <c>gpt2</c> (124M), <c>gpt2-medium</c> (355M), <c>gpt2-large</c>, <c>gpt2-xl</c>, and the small CPU
-    /// presets <c>gpt-nano</c> (6 layers, 384 wide, 256 positions) and <c>gpt-micro</c> (4 layers, 128 wide, 128 positions).</summary>
+    /// <summary>
+    /// The named presets: <c>gpt2</c> (124M), <c>gpt2-medium</c> (355M), <c>gpt2-large</c>, <c>gpt2-xl</c>, and presets sized for a CPU:
+    /// <c>gpt-mini</c> (6 layers, 384 wide, 256 positions), <c>gpt-nano</c> (4 layers, 256 wide, 256 positions; the default of
+    /// <c>forge train gpt</c>, the size that learns most in a few CPU minutes) and <c>gpt-micro</c> (4 layers, 128 wide, 128 positions).
+    /// The CPU presets train without dropout except <c>gpt-micro</c>, whose runs are short experiments.
+    /// </summary>
     public static IReadOnlyDictionary<string, Gpt2Config> Presets { get; } = new Dictionary<string, Gpt2Config>(StringComparer.Ordinal)
     {
         ["gpt2"] = new(),
         ["gpt2-medium"] = new() { NLayer = 24, NHead = 16, NEmbd = 1024 },
         ["gpt2-large"] = new() { NLayer = 36, NHead = 20, NEmbd = 1280 },
         ["gpt2-xl"] = new() { NLayer = 48, NHead = 25, NEmbd = 1600 },
-        ["gpt-nano"] = new() { NLayer = 6, NHead = 6, NEmbd = 384, NPositions = 256 },
+        ["gpt-mini"] = new() { NLayer = 6, NHead = 6, NEmbd = 384, NPositions = 256, ResidPdrop = 0, EmbdPdrop = 0, AttnPdrop = 0 },
+        ["gpt-nano"] = new() { NLayer = 4, NHead = 4, NEmbd = 256, NPositions = 256, ResidPdrop = 0, EmbdPdrop = 0, AttnPdrop = 0 },
         ["gpt-micro"] = new() { NLayer = 4, NHead = 4, NEmbd = 128, NPositions = 128 },
     };
 
