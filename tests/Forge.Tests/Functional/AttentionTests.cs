@@ -39,6 +39,24 @@ public class AttentionTests
     }
 
     [Fact]
+    public void CausalAttentionGradientsMatchFiniteDifferencesWithMoreQueriesThanKeys()
+    {
+        // The fused causal softmax: query i sees keys j <= i, so queries past the last key see them all.
+        var q = TensorAssert.RandomLeaf(11, 2, 5, 3);
+        var k = TensorAssert.RandomLeaf(12, 2, 4, 3);
+        var v = TensorAssert.RandomLeaf(13, 2, 4, 2);
+        TensorAssert.GradientsMatch(t => F.ScaledDotProductAttention(t[0], t[1], t[2], isCausal: true, scale: 0.8f).Output, q, k, v);
+        var (_, weights) = F.ScaledDotProductAttention(q, k, v, isCausal: true, needWeights: true);
+        float[] w = weights!.ToArray<float>();
+        for (int row = 0; row < 10; row++)
+        {
+            int query = row % 5;
+            Assert.Equal(1f, w.Skip(row * 4).Take(4).Sum(), 1e-5f);
+            for (int key = query + 1; key < 4; key++) Assert.Equal(0f, w[row * 4 + key]);
+        }
+    }
+
+    [Fact]
     public void AttentionGradientsMatchFiniteDifferencesWithFloatMaskAndScale()
     {
         var q = TensorAssert.RandomLeaf(4, 3, 2);

@@ -30,6 +30,17 @@ public class DropoutTests
     }
 
     [Fact]
+    public void DropoutMaskDrawsOneNextFloatPerElementInOrder()
+    {
+        // Masks depend only on the generator's stream, so a resumed run (generator state restored) drops the same elements.
+        var reference = new Generator(9);
+        float[] expected = Enumerable.Range(0, 1000).Select(_ => reference.NextFloat() >= 0.25f ? 1 / 0.75f : 0f).ToArray();
+        var generator = new Generator(9);
+        Assert.Equal(expected, F.Dropout(Tensor.Ones(1000), 0.25f, training: true, generator).ToArray<float>());
+        Assert.Equal(reference.NextUInt64(), generator.NextUInt64());
+    }
+
+    [Fact]
     public void DropoutIsTheIdentityInEvaluationAndAtZeroProbability()
     {
         Tensor x = Tensor.Randn([5, 5], new Generator(3));

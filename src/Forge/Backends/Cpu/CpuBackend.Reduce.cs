@@ -25,8 +25,8 @@ public sealed unsafe partial class CpuBackend
                 var row = new ReadOnlySpan<float>(px + r * cols, cols);
                 switch (op)
                 {
-                    case ReduceOp.Sum: pr[r] = TensorPrimitives.Sum(row); break;
-                    case ReduceOp.Mean: pr[r] = TensorPrimitives.Sum(row) / cols; break;
+                    case ReduceOp.Sum: pr[r] = (float)AccurateSum(row); break;
+                    case ReduceOp.Mean: pr[r] = (float)(AccurateSum(row) / cols); break;
                     case ReduceOp.Max: pr[r] = TensorPrimitives.Max(row); break;
                     case ReduceOp.Min: pr[r] = TensorPrimitives.Min(row); break;
                     case ReduceOp.ArgMax: pi[r] = TensorPrimitives.IndexOfMax(row); break;
@@ -35,6 +35,17 @@ public sealed unsafe partial class CpuBackend
                 }
             }
         });
+    }
+
+    /// <summary>Elements <see cref="AccurateSum"/> adds in float before the partial sum joins the double total.</summary>
+    private const int SumRun = 1024;
+
+    /// <summary>The sum of <paramref name="values"/>: vectorized float sums of short runs, added in double, so long rows stay accurate.</summary>
+    private static double AccurateSum(ReadOnlySpan<float> values)
+    {
+        double total = 0;
+        for (int start = 0; start < values.Length; start += SumRun) total += TensorPrimitives.Sum(values.Slice(start, Math.Min(SumRun, values.Length - start)));
+        return total;
     }
 
     /// <summary>Columns per task of <see cref="ReduceColumns"/>; the accumulators of one task live on the stack.</summary>

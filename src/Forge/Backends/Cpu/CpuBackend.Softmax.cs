@@ -63,6 +63,42 @@ public sealed unsafe partial class CpuBackend
         });
     }
 
+    /// <inheritdoc />
+    public void CausalSoftmax(Tensor x, Tensor y, float scale)
+    {
+        float* px = x.Ptr<float>(), py = y.Ptr<float>();
+        int queries = x.Shape[^2];
+        ForEachRow(x, (row, cols) =>
+        {
+            int seen = (int)Math.Min(row % queries + 1, cols);
+            var input = new ReadOnlySpan<float>(px + row * cols, seen);
+            var output = new Span<float>(py + row * cols, seen);
+            TensorPrimitives.Multiply(input, scale, output);
+            TensorPrimitives.Subtract(output, TensorPrimitives.Max(output), output);
+            TensorPrimitives.Exp(output, output);
+            TensorPrimitives.Divide(output, TensorPrimitives.Sum(output), output);
+            new Span<float>(py + row * cols + seen, cols - seen).Clear();
+        });
+    }
+
+    /// <inheritdoc />
+    public void CausalSoftmaxBackward(Tensor y, Tensor gradOutput, Tensor gradInput, float scale)
+    {
+        float* py = y.Ptr<float>(), pg = gradOutput.Ptr<float>(), pr = gradInput.Ptr<float>();
+        int queries = y.Shape[^2];
+        ForEachRow(y, (row, cols) =>
+        {
+            int seen = (int)Math.Min(row % queries + 1, cols);
+            var output = new ReadOnlySpan<float>(py + row * cols, seen);
+            var grad = new ReadOnlySpan<float>(pg + row * cols, seen);
+            var result = new Span<float>(pr + row * cols, seen);
+            TensorPrimitives.Subtract(grad, TensorPrimitives.Dot(grad, output), result);
+            TensorPrimitives.Multiply(result, output, result);
+            TensorPrimitives.Multiply(result, scale, result);
+            new Span<float>(pr + row * cols + seen, cols - seen).Clear();
+        });
+    }
+
     /// <summary>Runs <paramref name="body"/>(row, columns) in parallel over the rows of the last dimension of a contiguous tensor.</summary>
     private static void ForEachRow(Tensor x, Action<long, int> body)
     {

@@ -145,6 +145,7 @@ internal static unsafe class Gemm
     }
 
     /// <summary>One product on the calling thread: the five loops around the micro-kernel.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Serial<TKernel>(int m, int n, int k, StridedMatrix a, StridedMatrix b, float* c, long ldc, bool accumulate)
         where TKernel : struct, IMicroKernel
     {
@@ -220,6 +221,7 @@ internal static unsafe class Gemm
     /// Packs a rows×depth block of A into panels of <paramref name="mr"/> rows: panel q holds, for each p, the mr values
     /// A[q·mr + r, p] one after another (zero past the last row).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackA(StridedMatrix a, int rows, int depth, int mr, float* packed)
     {
         long rs = a.RowStride, cs = a.ColumnStride;
@@ -228,21 +230,15 @@ internal static unsafe class Gemm
             int height = Math.Min(mr, rows - i0);
             float* panel = packed + (long)i0 * depth;
             float* source = a.Data + i0 * rs;
-            if (cs == 1)
+            if (cs == 1 && height == mr && mr % 6 == 0)
             {
-                for (int r = 0; r < height; r++)
-                {
-                    float* row = source + r * rs;
-                    for (int p = 0; p < depth; p++) panel[p * mr + r] = row[p];
-                }
+                PackRowMajorPanel(source, rs, depth, mr, panel);
+                continue;
             }
-            else
+            for (int p = 0; p < depth; p++)
             {
-                for (int p = 0; p < depth; p++)
-                {
-                    float* column = source + p * cs;
-                    for (int r = 0; r < height; r++) panel[p * mr + r] = column[r * rs];
-                }
+                float* column = source + p * cs;
+                for (int r = 0; r < height; r++) panel[p * mr + r] = column[r * rs];
             }
             if (height < mr)
             {
@@ -252,9 +248,38 @@ internal static unsafe class Gemm
     }
 
     /// <summary>
+    /// Packs mr (a multiple of 6) full rows of a row-major A, six rows at a time. With AVX and mr = 6 the panel is written by
+    /// 8×8 transposes whose 8-float stores at stride 6 each write one step's six values and two that the next store
+    /// overwrites (the buffers have room past their end).
+    /// </summary>
+    private static void PackRowMajorPanel(float* source, long rs, int depth, int mr, float* panel)
+    {
+        int p = 0;
+        if (mr == 6 && Avx.IsSupported)
+        {
+            for (; p + 8 <= depth; p += 8) TransposeSixRows(source + p, rs, panel + p * 6);
+        }
+        for (int r0 = 0; r0 < mr; r0 += 6)
+        {
+            float* a0 = source + r0 * rs, a1 = a0 + rs, a2 = a1 + rs, a3 = a2 + rs, a4 = a3 + rs, a5 = a4 + rs;
+            for (int q = p; q < depth; q++)
+            {
+                float* o = panel + q * mr + r0;
+                o[0] = a0[q];
+                o[1] = a1[q];
+                o[2] = a2[q];
+                o[3] = a3[q];
+                o[4] = a4[q];
+                o[5] = a5[q];
+            }
+        }
+    }
+
+    /// <summary>
     /// Packs a depth×columns block of B into panels of <paramref name="nr"/> columns: panel q holds, for each p, the nr values
     /// B[p, q·nr + j] one after another (zero past the last column).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackB(StridedMatrix b, int depth, int columns, int nr, float* packed)
     {
         long rs = b.RowStride, cs = b.ColumnStride;
@@ -263,23 +288,75 @@ internal static unsafe class Gemm
             int width = Math.Min(nr, columns - j0);
             float* panel = packed + (long)j0 * depth;
             float* source = b.Data + j0 * cs;
-            if (cs == 1)
+            int p = 0;
+            if (width == nr && cs == 1)
             {
-                for (int p = 0; p < depth; p++) Buffer.MemoryCopy(source + p * rs, panel + p * nr, width * sizeof(float), width * sizeof(float));
-            }
-            else
-            {
-                for (int j = 0; j < width; j++)
+                for (; p < depth; p++)
                 {
-                    float* column = source + j * cs;
-                    for (int p = 0; p < depth; p++) panel[p * nr + j] = column[p * rs];
+                    float* row = source + p * rs, target = panel + p * nr;
+                    for (int j = 0; j < nr; j += 4) Vector128.Store(Vector128.Load(row + j), target + j);
                 }
+            }
+            else if (width == nr && rs == 1 && Avx.IsSupported)
+            {
+                // A transposed B (a linear layer's weight): 8×8 transposes of its contiguous columns.
+                for (; p + 8 <= depth; p += 8)
+                {
+                    for (int j = 0; j < nr; j += 8) Transpose8x8(source + j * cs + p, cs, panel + p * nr + j, nr);
+                }
+            }
+            for (int j = 0; j < width; j++)
+            {
+                float* column = source + j * cs;
+                for (int q = p; q < depth; q++) panel[q * nr + j] = column[q * rs];
             }
             if (width < nr)
             {
-                for (int p = 0; p < depth; p++) new Span<float>(panel + p * nr + width, nr - width).Clear();
+                for (int q = 0; q < depth; q++) new Span<float>(panel + q * nr + width, nr - width).Clear();
             }
         }
+    }
+
+    /// <summary>Writes the transpose of the 8×8 block at <paramref name="source"/> (rows <paramref name="sourceStride"/> apart) to <paramref name="destination"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8(float* source, long sourceStride, float* destination, long destinationStride)
+    {
+        Vector256<float> r0 = Avx.LoadVector256(source), r1 = Avx.LoadVector256(source + sourceStride);
+        Vector256<float> r2 = Avx.LoadVector256(source + 2 * sourceStride), r3 = Avx.LoadVector256(source + 3 * sourceStride);
+        Vector256<float> r4 = Avx.LoadVector256(source + 4 * sourceStride), r5 = Avx.LoadVector256(source + 5 * sourceStride);
+        Vector256<float> r6 = Avx.LoadVector256(source + 6 * sourceStride), r7 = Avx.LoadVector256(source + 7 * sourceStride);
+        Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1), t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
+        Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5), t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
+        StoreTransposed(t0, t1, t2, t3, t4, t5, t6, t7, destination, destinationStride);
+    }
+
+    /// <summary>The transpose of 8 steps of six rows (rows 4 and 5 stand in for the missing 6 and 7), as 8-float stores at stride 6.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TransposeSixRows(float* source, long sourceStride, float* destination)
+    {
+        Vector256<float> r0 = Avx.LoadVector256(source), r1 = Avx.LoadVector256(source + sourceStride);
+        Vector256<float> r2 = Avx.LoadVector256(source + 2 * sourceStride), r3 = Avx.LoadVector256(source + 3 * sourceStride);
+        Vector256<float> r4 = Avx.LoadVector256(source + 4 * sourceStride), r5 = Avx.LoadVector256(source + 5 * sourceStride);
+        Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1), t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
+        Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5);
+        StoreTransposed(t0, t1, t2, t3, t4, t5, t4, t5, destination, 6);
+    }
+
+    /// <summary>The second and third stages of an 8×8 transpose from the row pairs' unpacked halves; stores row i at i·stride, in order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreTransposed(Vector256<float> t0, Vector256<float> t1, Vector256<float> t2, Vector256<float> t3,
+        Vector256<float> t4, Vector256<float> t5, Vector256<float> t6, Vector256<float> t7, float* destination, long stride)
+    {
+        Vector256<float> u0 = Avx.Shuffle(t0, t2, 0x44), u1 = Avx.Shuffle(t0, t2, 0xEE), u2 = Avx.Shuffle(t1, t3, 0x44), u3 = Avx.Shuffle(t1, t3, 0xEE);
+        Vector256<float> u4 = Avx.Shuffle(t4, t6, 0x44), u5 = Avx.Shuffle(t4, t6, 0xEE), u6 = Avx.Shuffle(t5, t7, 0x44), u7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Store(destination, Avx.Permute2x128(u0, u4, 0x20));
+        Avx.Store(destination + stride, Avx.Permute2x128(u1, u5, 0x20));
+        Avx.Store(destination + 2 * stride, Avx.Permute2x128(u2, u6, 0x20));
+        Avx.Store(destination + 3 * stride, Avx.Permute2x128(u3, u7, 0x20));
+        Avx.Store(destination + 4 * stride, Avx.Permute2x128(u0, u4, 0x31));
+        Avx.Store(destination + 5 * stride, Avx.Permute2x128(u1, u5, 0x31));
+        Avx.Store(destination + 6 * stride, Avx.Permute2x128(u2, u6, 0x31));
+        Avx.Store(destination + 7 * stride, Avx.Permute2x128(u3, u7, 0x31));
     }
 
     /// <summary>
@@ -561,11 +638,12 @@ internal static unsafe class Gemm
             return workspace;
         }
 
+        /// <summary>A buffer of at least <paramref name="floats"/> floats, plus slack for the packing stores that run two floats past a panel.</summary>
         private static float* Grow(float* buffer, long floats, ref long capacity)
         {
             NativeMemory.AlignedFree(buffer);
             capacity = floats;
-            return (float*)NativeMemory.AlignedAlloc((nuint)(floats * sizeof(float)), 64);
+            return (float*)NativeMemory.AlignedAlloc((nuint)((floats + 16) * sizeof(float)), 64);
         }
 
         ~Workspace()

@@ -33,7 +33,14 @@ public static partial class Functional
     {
         CheckAttentionShapes(query, key, value);
         int lq = query.Shape[^2], lk = key.Shape[^2], e = query.Shape[^1];
-        Tensor scores = query.MatMul(key.MT).Mul(scale ?? 1f / MathF.Sqrt(e));
+        float factor = scale ?? 1f / MathF.Sqrt(e);
+        if (mask is null && isCausal && lk > 0)
+        {
+            Tensor causalWeights = CausalSoftmax(query.MatMul(key.MT), factor);
+            Tensor dropped = dropout != 0 ? Dropout(causalWeights, dropout, training: true, generator) : causalWeights;
+            return (dropped.MatMul(value), needWeights ? causalWeights : null);
+        }
+        Tensor scores = query.MatMul(key.MT).Mul(factor);
         if (mask is not null) scores = ApplyAttentionMask(scores, mask);
         if (isCausal) scores = scores.MaskedFill(CausalBlockedPositions(lq, lk, query.Device), float.NegativeInfinity);
         Tensor? blockedRows = mask is not null || isCausal ? FullyBlockedRows(scores) : null;
@@ -42,6 +49,20 @@ public static partial class Functional
         if (blockedRows is not null) weights = weights.MaskedFill(blockedRows, 0);
         Tensor attended = dropout != 0 ? Dropout(weights, dropout, training: true, generator) : weights;
         return (attended.MatMul(value), needWeights ? weights : null);
+    }
+
+    /// <summary>softmax(scale·scores) with query i seeing keys j ≤ i, fused (no masked copy of the scores, no blocked-row check: row i sees key 0).</summary>
+    private static Tensor CausalSoftmax(Tensor scores, float scale)
+    {
+        Tensor x = scores.Detach().Contiguous();
+        Tensor y = Tensor.Empty([.. x.Shape], DType.Float32, x.Device);
+        x.Backend.CausalSoftmax(x, y, scale);
+        return Tensor.Record(y, "CausalSoftmaxBackward", g =>
+        {
+            Tensor gradInput = Tensor.EmptyLike(y);
+            y.Backend.CausalSoftmaxBackward(y, g.Contiguous(), gradInput, scale);
+            return [gradInput];
+        }, scores);
     }
 
     private static void CheckAttentionShapes(Tensor query, Tensor key, Tensor value)

@@ -21,8 +21,10 @@ public static partial class Functional
     private static Tensor DropoutMask(IReadOnlyList<int> shape, float p, Generator generator, Device device)
     {
         float scale = 1f / (1f - p);
-        var data = new float[Tensor.ShapeNumel(shape)];
-        for (int i = 0; i < data.Length; i++) data[i] = generator.NextFloat() >= p ? scale : 0f;
-        return Tensor.FromArray(data).Reshape([.. shape]).To(device);
+        Tensor mask = Tensor.Empty([.. shape]);
+        Span<float> data = mask.Span<float>();
+        generator.FillUniform(data);
+        for (int i = 0; i < data.Length; i++) data[i] = data[i] >= p ? scale : 0f;
+        return mask.To(device);
     }
 }
