@@ -288,6 +288,23 @@ public sealed class KeepAliveBackend(IBackend inner) : IBackend
     }
 
     /// <inheritdoc />
+    public void CausalSoftmax(Tensor x, Tensor y, float scale)
+    {
+        Inner.CausalSoftmax(x, y, scale);
+        GC.KeepAlive(x);
+        GC.KeepAlive(y);
+    }
+
+    /// <inheritdoc />
+    public void CausalSoftmaxBackward(Tensor y, Tensor gradOutput, Tensor gradInput, float scale)
+    {
+        Inner.CausalSoftmaxBackward(y, gradOutput, gradInput, scale);
+        GC.KeepAlive(y);
+        GC.KeepAlive(gradOutput);
+        GC.KeepAlive(gradInput);
+    }
+
+    /// <inheritdoc />
     public void Softmax(Tensor x, Tensor y)
     {
         Inner.Softmax(x, y);
