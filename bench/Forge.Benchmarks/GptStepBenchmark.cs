@@ -55,6 +55,7 @@ internal static class GptStepBenchmark
         var times = new List<double>();
         int gen0 = GC.CollectionCount(0), gen1 = GC.CollectionCount(1), gen2 = GC.CollectionCount(2);
         long allocated = GC.GetTotalAllocatedBytes(precise: true);
+        TimeSpan pauses = GC.GetTotalPauseDuration();
         using var process = Process.GetCurrentProcess();
         TimeSpan cpuStart = process.TotalProcessorTime;
         double loss = 0;
@@ -69,6 +70,7 @@ internal static class GptStepBenchmark
         double allocatedPerStep = (GC.GetTotalAllocatedBytes(precise: true) - allocated) / (double)steps;
         double gcs0 = (GC.CollectionCount(0) - gen0) / (double)steps, gcs1 = (GC.CollectionCount(1) - gen1) / (double)steps;
         double gcs2 = (GC.CollectionCount(2) - gen2) / (double)steps;
+        double pauseMs = (GC.GetTotalPauseDuration() - pauses).TotalMilliseconds / steps;
 
         times.Sort();
         double median = times[times.Count / 2], best = times[0];
@@ -78,7 +80,8 @@ internal static class GptStepBenchmark
         Console.WriteLine($"CPU time     {F(cpuPerStep)} ms/step over {CpuParallel.Threads} threads (mean): {F(tokens / cpuPerStep * 1000)} tokens and " +
             $"{F(flopsPerStep / cpuPerStep / 1e6)} GFLOP per CPU-second, which a busy machine distorts less than wall time");
         Console.WriteLine($"GFLOP/s      median {F(flopsPerStep / median / 1e6)}, best {F(flopsPerStep / best / 1e6)}");
-        Console.WriteLine($"allocations  {allocatedPerStep / (1 << 20):F1} MiB/step; GCs per step: gen0 {gcs0:F2}, gen1 {gcs1:F2}, gen2 {gcs2:F2}");
+        Console.WriteLine($"allocations  {allocatedPerStep / (1 << 20):F1} MiB/step; GCs per step: gen0 {gcs0:F2}, gen1 {gcs1:F2}, gen2 {gcs2:F2}; " +
+            $"GC pauses {F(pauseMs)} ms/step");
 
         if (profileSteps > 0) Profile(model, optimizer, inputs, targets, profileSteps, cli.Flag("--shapes"), top);
         return 0;

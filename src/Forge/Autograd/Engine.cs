@@ -19,37 +19,118 @@ internal static class Engine
         }
 
         List<Tensor> order = TopologicalOrder(root);
-        var grads = new Dictionary<Tensor, Tensor>(ReferenceEqualityComparer.Instance) { [root] = gradient };
+        var pending = new Dictionary<Tensor, PendingGradient>(ReferenceEqualityComparer.Instance) { [root] = new PendingGradient(gradient) };
         using var mode = createGraph ? GradMode.EnableGrad() : GradMode.NoGrad();
         foreach (Tensor tensor in order)
         {
-            if (!grads.Remove(tensor, out Tensor? grad)) continue;
+            if (!pending.Remove(tensor, out PendingGradient? entry)) continue;
+            var (grad, owned) = entry.Materialize(createGraph);
             if (tensor.Hooks is { } hooks)
             {
                 foreach (var hook in hooks.ToArray()) grad = hook(grad) ?? grad;
+                owned = false;
             }
             GradNode? node = tensor.GradFn;
-            if (node is null || tensor.RetainsGrad) Accumulate(tensor, grad, createGraph);
+            if (node is null || tensor.RetainsGrad) Accumulate(tensor, grad, createGraph, transfer: owned && node is null);
             if (node is null) continue;
-            Tensor?[] inputs = node.Inputs;
-            Tensor?[] inputGrads = node.Apply(grad);
-            for (int i = 0; i < inputs.Length; i++)
+            if (!createGraph && node.Slice is { } slice)
             {
-                Tensor? input = inputs[i];
-                Tensor? g = inputGrads[i];
-                if (input is null || g is null || !input.RequiresGrad) continue;
-                if (!g.Shape.SequenceEqual(input.Shape)) throw new InvalidOperationException($"{node.Name} produced a gradient of shape {Tensor.Format(g.Shape)} for an input of shape {Tensor.Format(input.Shape)}.");
-                grads[input] = grads.TryGetValue(input, out Tensor? existing) ? existing.Add(g) : g;
+                // A slice's gradient is kept as it is and written into the input's full gradient once all its consumers are done.
+                if (node.Inputs[0] is { RequiresGrad: true } sliced) PendingFor(pending, sliced).AddSlice(slice, grad);
+            }
+            else
+            {
+                Tensor?[] inputs = node.Inputs;
+                Tensor?[] inputGrads = node.Apply(grad);
+                for (int i = 0; i < inputs.Length; i++)
+                {
+                    Tensor? input = inputs[i];
+                    Tensor? g = inputGrads[i];
+                    if (input is null || g is null || !input.RequiresGrad) continue;
+                    if (!g.Shape.SequenceEqual(input.Shape)) throw new InvalidOperationException($"{node.Name} produced a gradient of shape {Tensor.Format(g.Shape)} for an input of shape {Tensor.Format(input.Shape)}.");
+                    PendingFor(pending, input).Add(g, createGraph);
+                }
             }
             if (!retainGraph && !createGraph) node.Release();
         }
     }
 
-    private static void Accumulate(Tensor tensor, Tensor grad, bool createGraph)
+    private static PendingGradient PendingFor(Dictionary<Tensor, PendingGradient> pending, Tensor tensor)
     {
-        if (tensor.Grad is null) tensor.Grad = createGraph ? grad : grad.Detach().Clone();
+        if (!pending.TryGetValue(tensor, out PendingGradient? entry)) pending[tensor] = entry = new PendingGradient(null);
+        return entry;
+    }
+
+    /// <summary>Stores the gradient of a leaf (or a tensor that retains its gradient); an engine-owned gradient is kept without a copy.</summary>
+    private static void Accumulate(Tensor tensor, Tensor grad, bool createGraph, bool transfer)
+    {
+        if (tensor.Grad is null) tensor.Grad = createGraph ? grad : transfer ? grad.Detach() : grad.Detach().Clone();
         else if (createGraph) tensor.Grad = tensor.Grad.Add(grad);
         else tensor.Grad.AddInPlace(grad);
+    }
+
+    /// <summary>
+    /// The gradient collected for one tensor: the sum of the dense contributions, added in place once the engine owns the sum
+    /// (a tensor only it holds), and the gradients of slices of the tensor, written into the full gradient at the end (into an
+    /// uninitialized tensor when the slices tile it, as after Split).
+    /// </summary>
+    private sealed class PendingGradient(Tensor? gradient)
+    {
+        private Tensor? dense = gradient;
+        private bool denseOwned;
+        private List<(SliceOfInput Slice, Tensor Gradient)>? slices;
+
+        public void Add(Tensor g, bool createGraph)
+        {
+            if (dense is null)
+            {
+                dense = g;
+            }
+            else if (denseOwned && !createGraph)
+            {
+                dense.AddInPlace(g);
+            }
+            else
+            {
+                dense = dense.Add(g);
+                denseOwned = !createGraph;
+            }
+        }
+
+        public void AddSlice(SliceOfInput slice, Tensor g) => (slices ??= []).Add((slice, g));
+
+        /// <summary>The full gradient, and whether the engine alone holds it.</summary>
+        public (Tensor Gradient, bool Owned) Materialize(bool createGraph)
+        {
+            if (slices is null) return (dense!, denseOwned && !createGraph);
+            Tensor first = slices[0].Gradient;
+            int[] shape = slices[0].Slice.InputShape;
+            bool tiled = dense is null && Tiles(slices);
+            Tensor result = tiled ? Tensor.Empty(shape, first.DType, first.Device)
+                : denseOwned ? dense!
+                : dense?.Clone() ?? Tensor.Zeros(shape, first.DType, first.Device);
+            foreach (var (slice, g) in slices)
+            {
+                Tensor target = result.Slice(slice.Dim, slice.Start, slice.End, slice.Step);
+                if (tiled) target.CopyFrom(g);
+                else target.AddInPlace(g);
+            }
+            return (result, true);
+        }
+
+        /// <summary>Whether the slices are step-1 pieces of one dimension that cover it exactly once.</summary>
+        private static bool Tiles(List<(SliceOfInput Slice, Tensor Gradient)> slices)
+        {
+            SliceOfInput first = slices[0].Slice;
+            var pieces = slices.Select(s => s.Slice).OrderBy(s => s.Start).ToList();
+            int next = 0;
+            foreach (SliceOfInput piece in pieces)
+            {
+                if (piece.Dim != first.Dim || piece.Step != 1 || piece.Start != next) return false;
+                next = piece.End;
+            }
+            return next == first.InputShape[first.Dim];
+        }
     }
 
     /// <summary>Tensors reachable from the root, each after every tensor that consumes it (reverse post-order).</summary>

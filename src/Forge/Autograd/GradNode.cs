@@ -21,6 +21,12 @@ public sealed class GradNode
     /// <summary>The op's name, e.g. "MatMulBackward".</summary>
     public string Name { get; }
 
+    /// <summary>
+    /// Set for a slice of its input (Narrow, Split, Select): the engine then gathers the slices' gradients and writes them into one
+    /// full-size gradient, instead of adding up one zero-padded full-size gradient per slice.
+    /// </summary>
+    internal SliceOfInput? Slice { get; set; }
+
     /// <summary>True once backward has freed this node's saved state.</summary>
     public bool IsReleased => backward is null;
 
@@ -43,3 +49,6 @@ public sealed class GradNode
     private ForgeException Released() =>
         new($"The graph through {Name} was already freed by a backward pass; pass retainGraph: true to the first Backward() to run backward twice.");
 }
+
+/// <summary>Elements start, start + step, ... below end of dimension <paramref name="Dim"/> of an input of shape <paramref name="InputShape"/>.</summary>
+internal sealed record SliceOfInput(int[] InputShape, int Dim, int Start, int End, int Step);

@@ -1,3 +1,5 @@
+using Forge.Autograd;
+
 namespace Forge.Tensors;
 
 public partial class Tensor
@@ -129,12 +131,14 @@ public partial class Tensor
         st[d] = strides[d] * step;
         var view = new Tensor(storage, dims, st, offset + s * strides[d]);
         int[] original = shape;
-        return Record(view, "SliceBackward", g =>
+        Tensor result = Record(view, "SliceBackward", g =>
         {
             Tensor full = Zeros(original, g.DType, g.Device);
             full.Slice(d, s, e, step).CopyFrom(g);
             return [Record(full, "SliceBackwardBackward", gg => [gg.Slice(d, s, e, step)], g)];
         }, this);
+        if (result.GradFn is { } node) node.Slice = new SliceOfInput(original, d, s, e, step);
+        return result;
     }
 
     /// <summary>The sub-tensor at <paramref name="index"/> of one dimension, with that dimension removed.</summary>

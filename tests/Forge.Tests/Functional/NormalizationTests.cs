@@ -49,6 +49,31 @@ public class NormalizationTests
     }
 
     [Fact]
+    public void LayerNormAndRmsNormGradientsOverManyRowsMatchTheirCompositions()
+    {
+        // 150 rows span several of the kernel's row blocks; the compositions of elementwise ops are independent references.
+        Tensor input = Tensor.Randn([3, 50, 40], new Generator(6)).Mul(2f).Add(0.5f);
+        Tensor upstream = Tensor.Randn([3, 50, 40], new Generator(7));
+        Tensor weight = Tensor.Randn([40], new Generator(8)), bias = Tensor.Randn([40], new Generator(9));
+
+        var (x1, w1, b1) = (input.Clone().RequireGrad(), weight.Clone().RequireGrad(), bias.Clone().RequireGrad());
+        F.LayerNorm(x1, [40], w1, b1).Mul(upstream).Sum().Backward();
+        var (x2, w2, b2) = (input.Clone().RequireGrad(), weight.Clone().RequireGrad(), bias.Clone().RequireGrad());
+        Tensor centered = x2.Sub(x2.Mean(-1, keepDim: true));
+        centered.Div(centered.Square().Mean(-1, keepDim: true).Add(1e-5f).Sqrt()).Mul(w2).Add(b2).Mul(upstream).Sum().Backward();
+        TensorAssert.Close(x2.Grad!, x1.Grad!, 1e-3, 1e-4, "layer norm dx");
+        TensorAssert.Close(w2.Grad!, w1.Grad!, 1e-4, 1e-4, "layer norm dw");
+        TensorAssert.Close(b2.Grad!, b1.Grad!, 1e-5, 1e-5, "layer norm db");
+
+        var (x3, w3) = (input.Clone().RequireGrad(), weight.Clone().RequireGrad());
+        F.RmsNorm(x3, [40], w3).Mul(upstream).Sum().Backward();
+        var (x4, w4) = (input.Clone().RequireGrad(), weight.Clone().RequireGrad());
+        x4.Div(x4.Square().Mean(-1, keepDim: true).Add(1e-6f).Sqrt()).Mul(w4).Mul(upstream).Sum().Backward();
+        TensorAssert.Close(x4.Grad!, x3.Grad!, 1e-3, 1e-4, "rms norm dx");
+        TensorAssert.Close(w4.Grad!, w3.Grad!, 1e-4, 1e-4, "rms norm dw");
+    }
+
+    [Fact]
     public void LayerNormRejectsMismatchedShapes()
     {
         Tensor x = Tensor.Zeros(2, 3, 4);

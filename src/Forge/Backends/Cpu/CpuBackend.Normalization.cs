@@ -30,33 +30,8 @@ public sealed unsafe partial class CpuBackend
     }
 
     /// <inheritdoc />
-    public void LayerNormBackward(Tensor x, Tensor mean, Tensor rstd, Tensor? weight, Tensor gradOutput, Tensor gradInput, Tensor? gradWeight, Tensor? gradBias)
-    {
-        long rows = mean.Numel;
-        if (rows == 0) return;
-        int cols = checked((int)(x.Numel / rows));
-        float* px = x.Ptr<float>(), pm = mean.Ptr<float>(), pr = rstd.Ptr<float>(), pg = gradOutput.Ptr<float>(), pgx = gradInput.Ptr<float>();
-        float* pw = weight is null ? null : weight.Ptr<float>();
-        // With xhat = (x − mean)·rstd and h = g·weight: dx = rstd·(h − mean(h) − xhat·mean(h·xhat)).
-        ForEachRow(rows, cols, (row, n) =>
-        {
-            float* xr = px + row * n;
-            var h = new Span<float>(pgx + row * n, n);
-            var g = new ReadOnlySpan<float>(pg + row * n, n);
-            if (pw != null) TensorPrimitives.Multiply(g, new ReadOnlySpan<float>(pw, n), h);
-            else g.CopyTo(h);
-            float m = pm[row], r = pr[row];
-            double sumH = 0, sumHXhat = 0;
-            for (int c = 0; c < n; c++)
-            {
-                sumH += h[c];
-                sumHXhat += h[c] * (xr[c] - m) * r;
-            }
-            float meanH = (float)(sumH / n), meanHXhat = (float)(sumHXhat / n);
-            for (int c = 0; c < n; c++) h[c] = r * (h[c] - meanH - (xr[c] - m) * r * meanHXhat);
-        });
-        AffineGradients(px, pm, pr, pg, rows, cols, gradWeight, gradBias);
-    }
+    public void LayerNormBackward(Tensor x, Tensor mean, Tensor rstd, Tensor? weight, Tensor gradOutput, Tensor gradInput, Tensor? gradWeight, Tensor? gradBias) =>
+        NormBackward(x, mean, rstd, weight, gradOutput, gradInput, gradWeight, gradBias);
 
     /// <inheritdoc />
     public void RmsNorm(Tensor x, Tensor? weight, Tensor y, Tensor rstd, float eps)
@@ -78,57 +53,75 @@ public sealed unsafe partial class CpuBackend
     }
 
     /// <inheritdoc />
-    public void RmsNormBackward(Tensor x, Tensor rstd, Tensor? weight, Tensor gradOutput, Tensor gradInput, Tensor? gradWeight)
+    public void RmsNormBackward(Tensor x, Tensor rstd, Tensor? weight, Tensor gradOutput, Tensor gradInput, Tensor? gradWeight) =>
+        NormBackward(x, null, rstd, weight, gradOutput, gradInput, gradWeight, null);
+
+    /// <summary>Rows per block of <see cref="NormBackward"/>: each block sums its own affine gradients, and blocks are added in order.</summary>
+    private const int NormRowBlock = 64;
+
+    /// <summary>
+    /// Gradients of layer normalization (<paramref name="mean"/> given) or RMS normalization (null mean), with xhat = (x − mean)·rstd
+    /// and h = g·weight: dx = rstd·(h − mean(h) − xhat·mean(h·xhat)) (RMS: without the mean(h) term), gradWeight = Σ_rows g·xhat and
+    /// gradBias = Σ_rows g. Parallel over fixed blocks of rows, whose partial sums are combined in block order in double, so the
+    /// result does not depend on the thread count.
+    /// </summary>
+    private static void NormBackward(Tensor x, Tensor? mean, Tensor rstd, Tensor? weight, Tensor gradOutput, Tensor gradInput, Tensor? gradWeight, Tensor? gradBias)
     {
         long rows = rstd.Numel;
         if (rows == 0) return;
         int cols = checked((int)(x.Numel / rows));
         float* px = x.Ptr<float>(), pr = rstd.Ptr<float>(), pg = gradOutput.Ptr<float>(), pgx = gradInput.Ptr<float>();
+        float* pm = mean is null ? null : mean.Ptr<float>();
         float* pw = weight is null ? null : weight.Ptr<float>();
-        // With xhat = x·rstd and h = g·weight: dx = rstd·(h − xhat·mean(h·xhat)).
-        ForEachRow(rows, cols, (row, n) =>
+        bool centered = mean is not null, affine = gradWeight is not null || gradBias is not null;
+        long blocks = (rows + NormRowBlock - 1) / NormRowBlock;
+        float[] partials = affine ? new float[blocks * 2 * cols] : [];
+        CpuParallel.For(blocks, Math.Max(1, 16384 / ((long)NormRowBlock * cols)), (first, last) =>
         {
-            var xr = new ReadOnlySpan<float>(px + row * n, n);
-            var h = new Span<float>(pgx + row * n, n);
-            var g = new ReadOnlySpan<float>(pg + row * n, n);
-            if (pw != null) TensorPrimitives.Multiply(g, new ReadOnlySpan<float>(pw, n), h);
-            else g.CopyTo(h);
-            float r = pr[row];
-            float meanHXhat = TensorPrimitives.Dot(h, xr) * r / n;
-            for (int c = 0; c < n; c++) h[c] = r * (h[c] - xr[c] * r * meanHXhat);
-        });
-        AffineGradients(px, null, pr, pg, rows, cols, gradWeight, null);
-    }
-
-    /// <summary>
-    /// gradWeight[c] = Σ_rows g·xhat and gradBias[c] = Σ_rows g, with xhat = (x − mean)·rstd (mean null: no centering).
-    /// Parallel over columns, each summed in row order, so the result is deterministic.
-    /// </summary>
-    private static void AffineGradients(float* px, float* pm, float* pr, float* pg, long rows, int cols, Tensor? gradWeight, Tensor? gradBias)
-    {
-        if (gradWeight is null && gradBias is null) return;
-        float* pgw = gradWeight is null ? null : gradWeight.Ptr<float>();
-        float* pgb = gradBias is null ? null : gradBias.Ptr<float>();
-        CpuParallel.For(cols, Math.Max(1, 16384 / rows), (start, end) =>
-        {
-            int width = (int)(end - start);
-            var sumW = new double[width];
-            var sumB = new double[width];
-            for (long row = 0; row < rows; row++)
+            float[] scratch = new float[cols];
+            for (long block = first; block < last; block++)
             {
-                float m = pm == null ? 0f : pm[row], r = pr[row];
-                float* xr = px + row * cols + start, gr = pg + row * cols + start;
-                for (int c = 0; c < width; c++)
+                Span<float> weightSum = affine ? partials.AsSpan((int)(block * 2 * cols), cols) : default;
+                Span<float> biasSum = affine ? partials.AsSpan((int)(block * 2 * cols + cols), cols) : default;
+                long end = Math.Min(rows, (block + 1) * NormRowBlock);
+                for (long row = block * NormRowBlock; row < end; row++)
                 {
-                    sumW[c] += gr[c] * (xr[c] - m) * r;
-                    sumB[c] += gr[c];
+                    var xr = new ReadOnlySpan<float>(px + row * cols, cols);
+                    var g = new ReadOnlySpan<float>(pg + row * cols, cols);
+                    var dx = new Span<float>(pgx + row * cols, cols);
+                    float r = pr[row];
+                    Span<float> xhat = scratch;
+                    if (centered) TensorPrimitives.Subtract(xr, pm[row], xhat);
+                    else xr.CopyTo(xhat);
+                    TensorPrimitives.Multiply(xhat, r, xhat);
+                    if (affine)
+                    {
+                        TensorPrimitives.MultiplyAdd(g, xhat, weightSum, weightSum);
+                        TensorPrimitives.Add(g, biasSum, biasSum);
+                    }
+                    if (pw != null) TensorPrimitives.Multiply(g, new ReadOnlySpan<float>(pw, cols), dx);
+                    else g.CopyTo(dx);
+                    float meanH = centered ? TensorPrimitives.Sum(dx) / cols : 0;
+                    float meanHXhat = TensorPrimitives.Dot(dx, xhat) / cols;
+                    TensorPrimitives.Subtract(dx, meanH, dx);
+                    TensorPrimitives.MultiplyAdd(xhat, -meanHXhat, dx, dx);
+                    TensorPrimitives.Multiply(dx, r, dx);
                 }
             }
-            for (int c = 0; c < width; c++)
-            {
-                if (pgw != null) pgw[start + c] = (float)sumW[c];
-                if (pgb != null) pgb[start + c] = (float)sumB[c];
-            }
         });
+        if (!affine) return;
+        float* pgw = gradWeight is null ? null : gradWeight.Ptr<float>();
+        float* pgb = gradBias is null ? null : gradBias.Ptr<float>();
+        for (int c = 0; c < cols; c++)
+        {
+            double sumW = 0, sumB = 0;
+            for (long block = 0; block < blocks; block++)
+            {
+                sumW += partials[block * 2 * cols + c];
+                sumB += partials[block * 2 * cols + cols + c];
+            }
+            if (pgw != null) pgw[c] = (float)sumW;
+            if (pgb != null) pgb[c] = (float)sumB;
+        }
     }
 }

@@ -283,36 +283,53 @@ internal static unsafe class Gemm
     private static void PackB(StridedMatrix b, int depth, int columns, int nr, float* packed)
     {
         long rs = b.RowStride, cs = b.ColumnStride;
-        for (int j0 = 0; j0 < columns; j0 += nr)
+        int full = columns / nr * nr;
+        if (cs == 1)
         {
-            int width = Math.Min(nr, columns - j0);
-            float* panel = packed + (long)j0 * depth;
-            float* source = b.Data + j0 * cs;
-            int p = 0;
-            if (width == nr && cs == 1)
+            // Row-major B: bands of 16 rows, so rows are read in order while each panel receives whole cache lines.
+            for (int p0 = 0; p0 < depth; p0 += 16)
             {
-                for (; p < depth; p++)
+                int p1 = Math.Min(depth, p0 + 16);
+                for (int j0 = 0; j0 < full; j0 += nr)
                 {
-                    float* row = source + p * rs, target = panel + p * nr;
-                    for (int j = 0; j < nr; j += 4) Vector128.Store(Vector128.Load(row + j), target + j);
+                    float* panel = packed + (long)j0 * depth;
+                    for (int p = p0; p < p1; p++)
+                    {
+                        float* row = b.Data + p * rs + j0, target = panel + p * nr;
+                        for (int j = 0; j < nr; j += 4) Vector128.Store(Vector128.Load(row + j), target + j);
+                    }
                 }
             }
-            else if (width == nr && rs == 1 && Avx.IsSupported)
+        }
+        else if (rs == 1 && Avx.IsSupported)
+        {
+            // A transposed B (a linear layer's weight): 8×8 transposes of its contiguous columns.
+            for (int j0 = 0; j0 < full; j0 += nr)
             {
-                // A transposed B (a linear layer's weight): 8×8 transposes of its contiguous columns.
+                float* panel = packed + (long)j0 * depth, source = b.Data + j0 * cs;
+                int p = 0;
                 for (; p + 8 <= depth; p += 8)
                 {
                     for (int j = 0; j < nr; j += 8) Transpose8x8(source + j * cs + p, cs, panel + p * nr + j, nr);
                 }
+                for (int j = 0; j < nr; j++)
+                {
+                    for (int q = p; q < depth; q++) panel[q * nr + j] = source[j * cs + q];
+                }
             }
-            for (int j = 0; j < width; j++)
+        }
+        else
+        {
+            full = 0;
+        }
+        for (int j0 = full; j0 < columns; j0 += nr)
+        {
+            int width = Math.Min(nr, columns - j0);
+            float* panel = packed + (long)j0 * depth, source = b.Data + j0 * cs;
+            for (int p = 0; p < depth; p++)
             {
-                float* column = source + j * cs;
-                for (int q = p; q < depth; q++) panel[q * nr + j] = column[q * rs];
-            }
-            if (width < nr)
-            {
-                for (int q = 0; q < depth; q++) new Span<float>(panel + q * nr + width, nr - width).Clear();
+                for (int j = 0; j < width; j++) panel[p * nr + j] = source[p * rs + j * cs];
+                for (int j = width; j < nr; j++) panel[p * nr + j] = 0;
             }
         }
     }
