@@ -56,8 +56,9 @@ internal static class GptStepBenchmark
         int gen0 = GC.CollectionCount(0), gen1 = GC.CollectionCount(1), gen2 = GC.CollectionCount(2);
         long allocated = GC.GetTotalAllocatedBytes(precise: true);
         TimeSpan pauses = GC.GetTotalPauseDuration();
+        long faults = MinorPageFaults();
         using var process = Process.GetCurrentProcess();
-        TimeSpan cpuStart = process.TotalProcessorTime;
+        TimeSpan cpuStart = process.TotalProcessorTime, kernelStart = process.PrivilegedProcessorTime;
         double loss = 0;
         for (int i = 0; i < steps; i++)
         {
@@ -67,10 +68,12 @@ internal static class GptStepBenchmark
         }
         process.Refresh();
         double cpuPerStep = (process.TotalProcessorTime - cpuStart).TotalMilliseconds / steps;
+        double kernelPerStep = (process.PrivilegedProcessorTime - kernelStart).TotalMilliseconds / steps;
         double allocatedPerStep = (GC.GetTotalAllocatedBytes(precise: true) - allocated) / (double)steps;
         double gcs0 = (GC.CollectionCount(0) - gen0) / (double)steps, gcs1 = (GC.CollectionCount(1) - gen1) / (double)steps;
         double gcs2 = (GC.CollectionCount(2) - gen2) / (double)steps;
         double pauseMs = (GC.GetTotalPauseDuration() - pauses).TotalMilliseconds / steps;
+        double faultsPerStep = (MinorPageFaults() - faults) / (double)steps;
 
         times.Sort();
         double median = times[times.Count / 2], best = times[0];
@@ -78,10 +81,12 @@ internal static class GptStepBenchmark
         Console.WriteLine($"ms/step      median {F(median)}, best {F(best)}, worst {F(times[^1])} over {steps} steps (loss {loss:F4})");
         Console.WriteLine($"tokens/s     median {F(tokens / median * 1000)}, best {F(tokens / best * 1000)}");
         Console.WriteLine($"CPU time     {F(cpuPerStep)} ms/step over {CpuParallel.Threads} threads (mean): {F(tokens / cpuPerStep * 1000)} tokens and " +
-            $"{F(flopsPerStep / cpuPerStep / 1e6)} GFLOP per CPU-second, which a busy machine distorts less than wall time");
+            $"{F(flopsPerStep / cpuPerStep / 1e6)} GFLOP per CPU-second, which a busy machine distorts less than wall time; " +
+            $"{F(kernelPerStep)} ms/step in the OS kernel (page faults on fresh memory)");
         Console.WriteLine($"GFLOP/s      median {F(flopsPerStep / median / 1e6)}, best {F(flopsPerStep / best / 1e6)}");
         Console.WriteLine($"allocations  {allocatedPerStep / (1 << 20):F1} MiB/step; GCs per step: gen0 {gcs0:F2}, gen1 {gcs1:F2}, gen2 {gcs2:F2}; " +
-            $"GC pauses {F(pauseMs)} ms/step");
+            $"GC pauses {F(pauseMs)} ms/step; {F(faultsPerStep)} page faults/step; " +
+            $"memory pool holds {CpuMemoryPool.PooledBytes >> 20} MiB");
 
         if (profileSteps > 0) Profile(model, optimizer, inputs, targets, profileSteps, cli.Flag("--shapes"), top);
         return 0;
@@ -142,6 +147,16 @@ internal static class GptStepBenchmark
         double matmulParams = config.NLayer * perLayer + (double)config.VocabSize * width;
         double tokens = (double)batch * seq;
         return 6 * matmulParams * tokens + 12.0 * config.NLayer * seq * width * tokens;
+    }
+
+    /// <summary>The process's minor page faults so far (Linux /proc/self/stat field 10; 0 elsewhere).</summary>
+    private static long MinorPageFaults()
+    {
+        const string stat = "/proc/self/stat";
+        if (!File.Exists(stat)) return 0;
+        string text = File.ReadAllText(stat);
+        string[] fields = text[(text.LastIndexOf(')') + 2)..].Split(' ');
+        return long.Parse(fields[7], CultureInfo.InvariantCulture);
     }
 
     private static string F(double value) => value.ToString(value >= 100 ? "F0" : "F1", CultureInfo.InvariantCulture);

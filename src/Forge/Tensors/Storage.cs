@@ -36,17 +36,18 @@ public sealed unsafe class Storage
     /// <summary>The object that keeps the memory alive (a pinned array or a file mapping).</summary>
     internal object? Owner => owner;
 
-    /// <summary>Allocates CPU memory for <paramref name="length"/> elements; zeroed when asked.</summary>
+    /// <summary>
+    /// Allocates CPU memory for <paramref name="length"/> elements; zeroed when asked. Large blocks come from
+    /// <see cref="CpuMemoryPool"/>, which takes them back when the storage is collected.
+    /// </summary>
     internal static Storage AllocateCpu(DType dtype, long length, bool zeroed)
     {
         if (length < 0) throw new ForgeException($"Cannot allocate a storage of {length} elements.");
         long words = (length * dtype.SizeOf() + 7) / 8;
         if (words > Array.MaxLength) throw new ForgeException($"Cannot allocate {length} elements of {dtype}: more than the {Array.MaxLength * 8L} bytes one CPU storage can hold.");
-        long[] array = zeroed
-            ? GC.AllocateArray<long>((int)Math.Max(words, 1), pinned: true)
-            : GC.AllocateUninitializedArray<long>((int)Math.Max(words, 1), pinned: true);
+        object owner = CpuMemoryPool.Rent((int)Math.Max(words, 1), zeroed, out long[] array);
         void* pointer = System.Runtime.CompilerServices.Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(array));
-        return new Storage(pointer, length, dtype, Device.Cpu, array);
+        return new Storage(pointer, length, dtype, Device.Cpu, owner);
     }
 
     /// <summary>Wraps memory owned by <paramref name="owner"/> (which must keep it valid while it is reachable).</summary>

@@ -1,0 +1,97 @@
+using System.Collections.Concurrent;
+
+namespace Forge.Tensors;
+
+/// <summary>
+/// Recycles the pinned arrays behind large CPU storages. A training step allocates the same large activations and gradients
+/// every step; fresh memory from the runtime costs page faults and zeroing each time, while an array taken back from a
+/// collected storage is ready at once. A storage of at least <see cref="MinimumBytes"/> owns its array through a lease, whose
+/// finalizer (after the garbage collector finds the storage unreachable) returns the array here. The pool holds at most
+/// <see cref="CapacityBytes"/>, and drops the arrays of sizes nobody asked for during the last few collections.
+/// </summary>
+internal static class CpuMemoryPool
+{
+    /// <summary>Smaller arrays are cheap to allocate and are not pooled.</summary>
+    public const long MinimumBytes = 64 * 1024;
+
+    /// <summary>Fresh bytes allocated for large storages after which the pool asks for a collection (see <see cref="Rent"/>).</summary>
+    private const long CollectAfterBytes = 16L << 20;
+
+    /// <summary>Collections a size may go unused before its pooled arrays are dropped.</summary>
+    private const long IdleCollections = 4;
+
+    private static readonly ConcurrentDictionary<int, SizeClass> Sizes = new();
+    private static long pooledBytes, freshBytes, collections;
+
+    /// <summary>The most bytes the pool holds: an eighth of the memory available to the process, at most 2 GiB.</summary>
+    public static long CapacityBytes { get; } = Math.Min(2L << 30, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 8);
+
+    /// <summary>Bytes held for reuse now.</summary>
+    public static long PooledBytes => Interlocked.Read(ref pooledBytes);
+
+    /// <summary>A pinned array of <paramref name="words"/> longs (cleared when <paramref name="zeroed"/>), and the object that owns it.</summary>
+    public static object Rent(int words, bool zeroed, out long[] array)
+    {
+        long bytes = words * 8L;
+        if (bytes < MinimumBytes)
+        {
+            array = Allocate(words, zeroed);
+            return array;
+        }
+        SizeClass size = Sizes.GetOrAdd(words, _ => new SizeClass());
+        Interlocked.Exchange(ref size.LastUsed, Interlocked.Read(ref collections));
+        if (size.Arrays.TryTake(out long[]? reused))
+        {
+            Interlocked.Add(ref pooledBytes, -bytes);
+            if (zeroed) Array.Clear(reused);
+            array = reused;
+        }
+        else
+        {
+            // Pooled arrays keep the heap large, so the collector's own schedule would let dead storages pile up: after every
+            // CollectAfterBytes of fresh arrays a background collection is started, and the leases it finds refill the pool.
+            if (Interlocked.Add(ref freshBytes, bytes) > CollectAfterBytes) Collect();
+            array = Allocate(words, zeroed);
+        }
+        return new Lease(array);
+    }
+
+    private static long[] Allocate(int words, bool zeroed) =>
+        zeroed ? GC.AllocateArray<long>(words, pinned: true) : GC.AllocateUninitializedArray<long>(words, pinned: true);
+
+    private static void Collect()
+    {
+        Interlocked.Exchange(ref freshBytes, 0);
+        long now = Interlocked.Increment(ref collections);
+        foreach (var (words, size) in Sizes)
+        {
+            if (now - Interlocked.Read(ref size.LastUsed) <= IdleCollections) continue;
+            while (size.Arrays.TryTake(out _)) Interlocked.Add(ref pooledBytes, -words * 8L);
+        }
+        GC.Collect(2, GCCollectionMode.Forced, blocking: false, compacting: false);
+    }
+
+    private static void Return(long[] array)
+    {
+        long bytes = array.Length * 8L;
+        if (Interlocked.Add(ref pooledBytes, bytes) > CapacityBytes)
+        {
+            Interlocked.Add(ref pooledBytes, -bytes);
+            return;
+        }
+        Sizes.GetOrAdd(array.Length, _ => new SizeClass()).Arrays.Add(array);
+    }
+
+    /// <summary>The pooled arrays of one length, and the collection count when that length was last asked for.</summary>
+    private sealed class SizeClass
+    {
+        public readonly ConcurrentBag<long[]> Arrays = new();
+        public long LastUsed;
+    }
+
+    /// <summary>Owns one pooled array for a storage's lifetime and returns it to the pool when collected.</summary>
+    private sealed class Lease(long[] array)
+    {
+        ~Lease() => Return(array);
+    }
+}
