@@ -20,9 +20,8 @@ public sealed class Gpt2Attention : Module<Gpt2Attention.Input, Tensor>
         heads = config.NHead;
         attentionDropout = config.AttnPdrop;
         this.generator = generator;
-        double residualStd = config.InitializerRange / Math.Sqrt(2.0 * Math.Max(config.NLayer, 1));
         CAttn = new Conv1D(config.NEmbd, 3 * config.NEmbd, config.InitializerRange, generator);
-        CProj = new Conv1D(config.NEmbd, config.NEmbd, residualStd, generator);
+        CProj = new Conv1D(config.NEmbd, config.NEmbd, config.ResidualInitializerRange, generator);
         ResidDropout = new Dropout(config.ResidPdrop, generator);
     }
 

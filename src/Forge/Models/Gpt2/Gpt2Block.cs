@@ -14,7 +14,7 @@ public sealed class Gpt2Mlp : Module<Tensor, Tensor>
         ArgumentNullException.ThrowIfNull(config);
         activation = config.ActivationFunction;
         CFc = new Conv1D(config.NEmbd, config.InnerSize, config.InitializerRange, generator);
-        CProj = new Conv1D(config.InnerSize, config.NEmbd, config.InitializerRange / Math.Sqrt(2.0 * Math.Max(config.NLayer, 1)), generator);
+        CProj = new Conv1D(config.InnerSize, config.NEmbd, config.ResidualInitializerRange, generator);
         Dropout = new Dropout(config.ResidPdrop, generator);
     }
 

@@ -54,6 +54,9 @@ public sealed record Gpt2Config
     /// <summary>The end-of-sequence id.</summary>
     public int EosTokenId { get; init; } = 50256;
 
+    /// <summary>The standard deviation of the projections into the residual stream: scaled by 1/√(2·n_layer), as GPT-2 does.</summary>
+    public double ResidualInitializerRange => InitializerRange / Math.Sqrt(2.0 * Math.Max(NLayer, 1));
+
     /// <summary>The feed-forward width in effect.</summary>
     public int InnerSize => NInner ?? 4 * NEmbd;
 
