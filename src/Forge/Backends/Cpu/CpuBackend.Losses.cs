@@ -73,8 +73,7 @@ public sealed unsafe partial class CpuBackend
                 if (inner == 1)
                 {
                     var gradRow = new Span<float>(grad, classes);
-                    TensorPrimitives.Subtract(new ReadOnlySpan<float>(row, classes), m, gradRow);
-                    TensorPrimitives.Exp(gradRow, gradRow);
+                    Simd.ExpSum(row, 1, m, grad, classes);
                     TensorPrimitives.Multiply(gradRow, probabilityScale, gradRow);
                     if (smoothing != 0 && w is null) TensorPrimitives.Subtract(gradRow, uniformScale, gradRow);
                     else if (smoothing != 0) TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(w, classes), -uniformScale, gradRow, gradRow);
@@ -138,12 +137,9 @@ public sealed unsafe partial class CpuBackend
     {
         if (stride == 1)
         {
-            var values = new ReadOnlySpan<float>(row, count);
-            float top = TensorPrimitives.Max(values);
+            float top = TensorPrimitives.Max(new ReadOnlySpan<float>(row, count));
             if (!float.IsFinite(top)) return top;
-            TensorPrimitives.Subtract(values, top, scratch);
-            TensorPrimitives.Exp(scratch, scratch);
-            return top + MathF.Log(TensorPrimitives.Sum(scratch));
+            fixed (float* workspace = scratch) return top + MathF.Log(Simd.ExpSum(row, 1, top, workspace, count));
         }
         float max = float.NegativeInfinity;
         for (int c = 0; c < count; c++)

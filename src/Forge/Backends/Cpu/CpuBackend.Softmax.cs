@@ -11,11 +11,9 @@ public sealed unsafe partial class CpuBackend
         float* px = x.Ptr<float>(), py = y.Ptr<float>();
         ForEachRow(x, (row, cols) =>
         {
-            var input = new ReadOnlySpan<float>(px + row * cols, cols);
-            var output = new Span<float>(py + row * cols, cols);
-            TensorPrimitives.Subtract(input, TensorPrimitives.Max(input), output);
-            TensorPrimitives.Exp(output, output);
-            TensorPrimitives.Divide(output, TensorPrimitives.Sum(output), output);
+            float* input = px + row * cols, output = py + row * cols;
+            float sum = Simd.ExpSum(input, 1, TensorPrimitives.Max(new ReadOnlySpan<float>(input, cols)), output, cols);
+            TensorPrimitives.Divide(new ReadOnlySpan<float>(output, cols), sum, new Span<float>(output, cols));
         });
     }
 
@@ -73,10 +71,9 @@ public sealed unsafe partial class CpuBackend
             int seen = (int)Math.Min(row % queries + 1, cols);
             var input = new ReadOnlySpan<float>(px + row * cols, seen);
             var output = new Span<float>(py + row * cols, seen);
-            TensorPrimitives.Multiply(input, scale, output);
-            TensorPrimitives.Subtract(output, TensorPrimitives.Max(output), output);
-            TensorPrimitives.Exp(output, output);
-            TensorPrimitives.Divide(output, TensorPrimitives.Sum(output), output);
+            float top = scale >= 0 ? scale * TensorPrimitives.Max(input) : scale * TensorPrimitives.Min(input);
+            float sum = Simd.ExpSum(px + row * cols, scale, top, py + row * cols, seen);
+            TensorPrimitives.Divide(output, sum, output);
             new Span<float>(py + row * cols + seen, cols - seen).Clear();
         });
     }
