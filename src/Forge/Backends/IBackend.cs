@@ -150,4 +150,10 @@ public partial interface IBackend
     /// [..., m, n]. beta is 0 or 1.
     /// </summary>
     void MatMul(Tensor a, Tensor b, Tensor c, float beta);
+
+    /// <summary>
+    /// c = a·b + bias: <see cref="MatMul"/> (beta 0) with the contiguous [n] bias added to every row of c as the product is
+    /// stored, instead of in a second pass over c (a linear layer's forward).
+    /// </summary>
+    void MatMulBias(Tensor a, Tensor b, Tensor bias, Tensor c);
 }

@@ -416,4 +416,14 @@ public sealed class KeepAliveBackend(IBackend inner) : IBackend
         GC.KeepAlive(b);
         GC.KeepAlive(c);
     }
+
+    /// <inheritdoc />
+    public void MatMulBias(Tensor a, Tensor b, Tensor bias, Tensor c)
+    {
+        Inner.MatMulBias(a, b, bias, c);
+        GC.KeepAlive(a);
+        GC.KeepAlive(b);
+        GC.KeepAlive(bias);
+        GC.KeepAlive(c);
+    }
 }

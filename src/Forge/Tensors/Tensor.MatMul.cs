@@ -46,12 +46,39 @@ public partial class Tensor
     {
         Tensor result = Empty([.. a.shape[..^1], b.shape[^1]], DType.Float32, a.Device);
         a.Backend.MatMul(a.Detach(), b.Detach(), result, 0);
-        return Record(result, "MatMulBackward", g =>
-        [
-            a.RequiresGrad ? (a.IsColumnMajor ? MatMulBatched(b, g.MT).MT : MatMulBatched(g, b.MT)) : null,
-            b.RequiresGrad ? (b.IsColumnMajor ? MatMulBatched(g.MT, a).MT : MatMulBatched(a.MT, g)) : null,
-        ], a, b);
+        return Record(result, "MatMulBackward", g => [LeftGradient(a, b, g), RightGradient(a, b, g)], a, b);
     }
+
+    /// <summary>
+    /// this·other + bias for a right operand [k, n] and a bias [n] (a linear layer): the bias is added as the product is stored,
+    /// not in a second pass over the result. Other shapes take <see cref="MatMul"/> and <see cref="Add(Tensor)"/>.
+    /// </summary>
+    internal Tensor MatMulAdd(Tensor other, Tensor bias)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        ArgumentNullException.ThrowIfNull(bias);
+        if (Dim < 2 || other.Dim != 2 || bias.Dim != 1 || shape[^1] != other.shape[0] || bias.shape[0] != other.shape[1]
+            || DType != DType.Float32 || other.DType != DType.Float32 || bias.DType != DType.Float32)
+        {
+            return MatMul(other).Add(bias);
+        }
+        int k = shape[^1], n = other.shape[1];
+        Tensor rows = Dim == 2 ? this : Reshape(-1, k);
+        Tensor result = Empty([rows.shape[0], n], DType.Float32, Device);
+        Backend.MatMulBias(rows.Detach(), other.Detach(), bias.Detach().Contiguous(), result);
+        int[] biasShape = bias.shape;
+        Tensor recorded = Record(result, "MatMulAddBackward", g =>
+            [LeftGradient(rows, other, g), RightGradient(rows, other, g), bias.RequiresGrad ? g.SumToShape(biasShape) : null], rows, other, bias);
+        return recorded.Reshape([.. shape[..^1], n]);
+    }
+
+    /// <summary>The gradient of a·b with respect to a, in a's memory order (transposed for a column-major a); null when a needs none.</summary>
+    private static Tensor? LeftGradient(Tensor a, Tensor b, Tensor g) =>
+        a.RequiresGrad ? (a.IsColumnMajor ? MatMulBatched(b, g.MT).MT : MatMulBatched(g, b.MT)) : null;
+
+    /// <summary>The gradient of a·b with respect to b, in b's memory order; null when b needs none.</summary>
+    private static Tensor? RightGradient(Tensor a, Tensor b, Tensor g) =>
+        b.RequiresGrad ? (b.IsColumnMajor ? MatMulBatched(g.MT, a).MT : MatMulBatched(a.MT, g)) : null;
 
     /// <summary>Whether the last two dimensions are stored transposed: rows adjacent in memory, columns apart.</summary>
     private bool IsColumnMajor => Dim >= 2 && shape[^2] > 1 && shape[^1] > 1 && strides[^2] == 1 && strides[^1] != 1;

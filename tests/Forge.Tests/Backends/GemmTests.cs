@@ -76,6 +76,20 @@ public sealed unsafe class GemmTests
 
     [Theory]
     [MemberData(nameof(Kernels))]
+    public void AddsABiasToEveryRowAsTheProductIsStored(string kernel)
+    {
+        var random = new Random(13);
+        // Full and edge tiles, several depth blocks, splits over threads, and an empty depth (the result is the bias alone).
+        foreach (var (m, k, n) in new[] { (7, 3, 5), (33, 400, 17), (13, 170, 500), (500, 170, 13), (4, 0, 9) })
+        {
+            var bias = new float[n];
+            for (int j = 0; j < n; j++) bias[j] = (float)(random.NextDouble() * 2 - 1);
+            CheckProduct(kernel, Operand.Random(random, m, k, false), Operand.Random(random, k, n, true), accumulate: false, $"{m}x{k}x{n} with bias", bias);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Kernels))]
     public void ReadsRowsWithPaddingAndAnEmptyDepthClearsTheResult(string kernel)
     {
         var random = new Random(11);
@@ -123,7 +137,7 @@ public sealed unsafe class GemmTests
     }
 
     /// <summary>Runs one product with <paramref name="kernel"/> and compares it with the double-precision loop.</summary>
-    private static void CheckProduct(string kernelName, Operand a, Operand b, bool accumulate, string what)
+    private static void CheckProduct(string kernelName, Operand a, Operand b, bool accumulate, string what, float[]? bias = null)
     {
         GemmKernel kernel = Enum.Parse<GemmKernel>(kernelName);
         int m = a.Rows, n = b.Columns, k = a.Columns;
@@ -134,13 +148,19 @@ public sealed unsafe class GemmTests
             for (int i = 0; i < initial.Length; i++) initial[i] = (float)(random.NextDouble() * 2 - 1);
         }
         var c = (float[])initial.Clone();
-        fixed (float* pa = a.Data, pb = b.Data, pc = c)
+        fixed (float* pa = a.Data, pb = b.Data, pc = c, pbias = bias)
         {
             var left = new StridedMatrix(pa + a.Offset, 0, a.RowStride, a.ColumnStride);
             var right = new StridedMatrix(pb + b.Offset, 0, b.RowStride, b.ColumnStride);
-            Gemm.Multiply(kernel, 1, m, n, k, left, right, pc, n, m * n, accumulate);
+            Gemm.Multiply(kernel, 1, m, n, k, left, right, pc, n, m * n, accumulate, pbias);
         }
-        AssertMatches(a, b, accumulate ? initial : null, c, $"{kernel} {what}{(a.ColumnStride != 1 ? " Aᵀ" : "")}{(b.ColumnStride != 1 ? " Bᵀ" : "")}");
+        float[]? expectedStart = accumulate ? initial : null;
+        if (bias is not null)
+        {
+            expectedStart = new float[m * n];
+            for (int i = 0; i < m * n; i++) expectedStart[i] = (accumulate ? initial[i] : 0) + bias[i % n];
+        }
+        AssertMatches(a, b, expectedStart, c, $"{kernel} {what}{(a.ColumnStride != 1 ? " Aᵀ" : "")}{(b.ColumnStride != 1 ? " Bᵀ" : "")}");
     }
 
     /// <summary>Each element within the float32 summation bound 2·k·ε·Σ|a·b| of the exact product.</summary>
@@ -170,7 +190,7 @@ public sealed unsafe class GemmTests
 
         public static Operand Random(Random random, int rows, int columns, bool transposed, int padding = 0)
         {
-            int storedRows = transposed ? columns : rows, storedColumns = (transposed ? rows : columns) + padding;
+            int storedRows = transposed ? columns : rows, storedColumns = Math.Max(1, (transposed ? rows : columns) + padding);
             var data = new float[storedRows * storedColumns + 1];
             for (int i = 0; i < data.Length; i++) data[i] = (float)(random.NextDouble() * 2 - 1);
             return transposed

@@ -5,13 +5,18 @@ namespace Forge.Backends.Cpu;
 public sealed unsafe partial class CpuBackend
 {
     /// <inheritdoc />
-    public void MatMul(Tensor a, Tensor b, Tensor c, float beta)
+    public void MatMul(Tensor a, Tensor b, Tensor c, float beta) => Multiply(a, b, null, c, beta != 0);
+
+    /// <inheritdoc />
+    public void MatMulBias(Tensor a, Tensor b, Tensor bias, Tensor c) => Multiply(a, b, bias.Ptr<float>(), c, false);
+
+    private static void Multiply(Tensor a, Tensor b, float* bias, Tensor c, bool accumulate)
     {
         int m = c.Shape[^2], n = c.Shape[^1], k = a.Shape[^1];
         var (batch, offsetsA, offsetsB) = BatchOffsets(c.Shape, a.strides, b.strides);
         var left = new StridedMatrix(a.Ptr<float>(), offsetsA, a.strides[^2], a.strides[^1]);
         var right = new StridedMatrix(b.Ptr<float>(), offsetsB, b.strides[^2], b.strides[^1]);
-        Gemm.Multiply(batch, m, n, k, left, right, c.Ptr<float>(), n, (long)m * n, beta != 0);
+        Gemm.Multiply(batch, m, n, k, left, right, c.Ptr<float>(), n, (long)m * n, accumulate, bias);
     }
 
     /// <summary>

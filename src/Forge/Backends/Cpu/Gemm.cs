@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -74,27 +75,31 @@ internal static unsafe class Gemm
         : Vector256.IsHardwareAccelerated ? GemmKernel.Vector256 : GemmKernel.Vector128;
 
     /// <summary>
-    /// C[i] = A[i]·B[i] (+ C[i] when <paramref name="accumulate"/>) for i &lt; <paramref name="batch"/>, with A[i] m×k, B[i] k×n
+    /// C[i] = A[i]·B[i] (+ C[i] when <paramref name="accumulate"/>, + the n-vector <paramref name="bias"/> on every row when given) for
+    /// i &lt; <paramref name="batch"/>, with A[i] m×k, B[i] k×n
     /// (any strides) and C[i] m×n row-major with leading dimension <paramref name="ldc"/> and batch stride <paramref name="batchStrideC"/>.
     /// </summary>
-    public static void Multiply(int batch, int m, int n, int k, StridedMatrix a, StridedMatrix b, float* c, long ldc, long batchStrideC, bool accumulate) =>
-        Multiply(Kernel, batch, m, n, k, a, b, c, ldc, batchStrideC, accumulate);
+    public static void Multiply(int batch, int m, int n, int k, StridedMatrix a, StridedMatrix b, float* c, long ldc, long batchStrideC, bool accumulate,
+        float* bias = null) =>
+        Multiply(Kernel, batch, m, n, k, a, b, c, ldc, batchStrideC, accumulate, bias);
 
     /// <summary>
-    /// <see cref="Multiply(int, int, int, int, StridedMatrix, StridedMatrix, float*, long, long, bool)"/> with the given micro-kernel
+    /// <see cref="Multiply(int, int, int, int, StridedMatrix, StridedMatrix, float*, long, long, bool, float*)"/> with the given micro-kernel
     /// (one the hardware does not accelerate still computes correctly, slowly).
     /// </summary>
-    public static void Multiply(GemmKernel kernel, int batch, int m, int n, int k, StridedMatrix a, StridedMatrix b, float* c, long ldc, long batchStrideC, bool accumulate)
+    public static void Multiply(GemmKernel kernel, int batch, int m, int n, int k, StridedMatrix a, StridedMatrix b, float* c, long ldc, long batchStrideC,
+        bool accumulate, float* bias = null)
     {
         switch (kernel)
         {
-            case GemmKernel.Vector512: Multiply<Kernel12x32>(batch, m, n, k, a, b, c, ldc, batchStrideC, accumulate); break;
-            case GemmKernel.Vector256: Multiply<Kernel6x16>(batch, m, n, k, a, b, c, ldc, batchStrideC, accumulate); break;
-            default: Multiply<Kernel6x8>(batch, m, n, k, a, b, c, ldc, batchStrideC, accumulate); break;
+            case GemmKernel.Vector512: Multiply<Kernel12x32>(batch, m, n, k, a, b, c, ldc, batchStrideC, accumulate, bias); break;
+            case GemmKernel.Vector256: Multiply<Kernel6x16>(batch, m, n, k, a, b, c, ldc, batchStrideC, accumulate, bias); break;
+            default: Multiply<Kernel6x8>(batch, m, n, k, a, b, c, ldc, batchStrideC, accumulate, bias); break;
         }
     }
 
-    private static void Multiply<TKernel>(int batch, int m, int n, int k, StridedMatrix a, StridedMatrix b, float* c, long ldc, long batchStrideC, bool accumulate)
+    private static void Multiply<TKernel>(int batch, int m, int n, int k, StridedMatrix a, StridedMatrix b, float* c, long ldc, long batchStrideC, bool accumulate,
+        float* bias)
         where TKernel : struct, IMicroKernel
     {
         if (batch == 0 || m == 0 || n == 0) return;
@@ -102,14 +107,14 @@ internal static unsafe class Gemm
         int threads = (int)Math.Min(CpuParallel.Threads, Math.Max(1, flops / ParallelThreshold));
         if (threads == 1)
         {
-            for (int i = 0; i < batch; i++) Serial<TKernel>(m, n, k, a.At(i), b.At(i), c + i * batchStrideC, ldc, accumulate);
+            for (int i = 0; i < batch; i++) Serial<TKernel>(m, n, k, a.At(i), b.At(i), c + i * batchStrideC, ldc, accumulate, bias);
             return;
         }
         if (batch >= threads && (batch % threads == 0 || batch >= 4 * threads))
         {
             CpuParallel.For(batch, 1, (start, end) =>
             {
-                for (long i = start; i < end; i++) Serial<TKernel>(m, n, k, a.At(i), b.At(i), c + i * batchStrideC, ldc, accumulate);
+                for (long i = start; i < end; i++) Serial<TKernel>(m, n, k, a.At(i), b.At(i), c + i * batchStrideC, ldc, accumulate, bias);
             });
             return;
         }
@@ -132,12 +137,12 @@ internal static unsafe class Gemm
                     if (byRows)
                     {
                         to = Math.Min(to, m);
-                        if (from < to) Serial<TKernel>(to - from, n, k, ai.Offset(from, 0), bi, ci + from * ldc, ldc, accumulate);
+                        if (from < to) Serial<TKernel>(to - from, n, k, ai.Offset(from, 0), bi, ci + from * ldc, ldc, accumulate, bias);
                     }
                     else
                     {
                         to = Math.Min(to, n);
-                        if (from < to) Serial<TKernel>(m, to - from, k, ai, bi.Offset(0, from), ci + from, ldc, accumulate);
+                        if (from < to) Serial<TKernel>(m, to - from, k, ai, bi.Offset(0, from), ci + from, ldc, accumulate, bias == null ? null : bias + from);
                     }
                 }
             });
@@ -146,14 +151,16 @@ internal static unsafe class Gemm
 
     /// <summary>One product on the calling thread: the five loops around the micro-kernel.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Serial<TKernel>(int m, int n, int k, StridedMatrix a, StridedMatrix b, float* c, long ldc, bool accumulate)
+    private static void Serial<TKernel>(int m, int n, int k, StridedMatrix a, StridedMatrix b, float* c, long ldc, bool accumulate, float* bias)
         where TKernel : struct, IMicroKernel
     {
         if (k == 0)
         {
-            if (!accumulate)
+            for (int i = 0; i < m; i++)
             {
-                for (int i = 0; i < m; i++) new Span<float>(c + i * ldc, n).Clear();
+                var row = new Span<float>(c + i * ldc, n);
+                if (!accumulate) row.Clear();
+                if (bias != null) TensorPrimitives.Add(row, new ReadOnlySpan<float>(bias, n), row);
             }
             return;
         }
@@ -182,14 +189,15 @@ internal static unsafe class Gemm
                             int rows = Math.Min(mr, mc - ir);
                             float* panelA = packedA + (long)ir * kc;
                             float* target = c + (ic + ir) * ldc + jc + jr;
+                            float* tileBias = bias != null && pc == 0 ? bias + jc + jr : null;
                             if (rows == mr && columns == nr)
                             {
-                                TKernel.Run(kc, panelA, panelB, target, ldc, add);
+                                TKernel.Run(kc, panelA, panelB, target, ldc, add, tileBias);
                             }
                             else
                             {
-                                TKernel.Run(kc, panelA, panelB, tile, nr, false);
-                                StoreEdge(tile, nr, target, ldc, rows, columns, add);
+                                TKernel.Run(kc, panelA, panelB, tile, nr, false, null);
+                                StoreEdge(tile, nr, target, ldc, rows, columns, add, tileBias);
                             }
                         }
                     }
@@ -200,19 +208,18 @@ internal static unsafe class Gemm
 
     private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
 
-    /// <summary>Writes (or adds) the top-left rows×columns of an edge tile computed into <paramref name="tile"/>.</summary>
-    private static void StoreEdge(float* tile, int tileStride, float* c, long ldc, int rows, int columns, bool add)
+    /// <summary>Writes (or adds) the top-left rows×columns of an edge tile computed into <paramref name="tile"/>, plus the bias when given.</summary>
+    private static void StoreEdge(float* tile, int tileStride, float* c, long ldc, int rows, int columns, bool add, float* bias)
     {
         for (int r = 0; r < rows; r++)
         {
             float* source = tile + r * tileStride, target = c + r * ldc;
-            if (add)
+            for (int j = 0; j < columns; j++)
             {
-                for (int j = 0; j < columns; j++) target[j] += source[j];
-            }
-            else
-            {
-                for (int j = 0; j < columns; j++) target[j] = source[j];
+                float value = source[j];
+                if (add) value += target[j];
+                if (bias != null) value += bias[j];
+                target[j] = value;
             }
         }
     }
@@ -410,8 +417,11 @@ internal static unsafe class Gemm
         /// <summary>NC: columns of one packed block of B.</summary>
         static abstract int ColumnBlock { get; }
 
-        /// <summary>C (+)= A·B for one tile: a holds depth×Rows values, b depth×Columns, c is row-major with stride ldc.</summary>
-        static abstract void Run(int depth, float* a, float* b, float* c, long ldc, bool accumulate);
+        /// <summary>
+        /// C (+)= A·B for one tile (+ the Columns-vector bias on every row when not null): a holds depth×Rows values, b
+        /// depth×Columns, c is row-major with stride ldc.
+        /// </summary>
+        static abstract void Run(int depth, float* a, float* b, float* c, long ldc, bool accumulate, float* bias);
     }
 
     private struct Kernel6x8 : IMicroKernel
@@ -427,7 +437,7 @@ internal static unsafe class Gemm
         public static int ColumnBlock => 2048;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Run(int depth, float* a, float* b, float* c, long ldc, bool accumulate)
+        public static void Run(int depth, float* a, float* b, float* c, long ldc, bool accumulate, float* bias)
         {
             Vector128<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
             Vector128<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
@@ -456,21 +466,26 @@ internal static unsafe class Gemm
                 a += 6;
                 b += 8;
             }
-            Store(c, c00, c01, accumulate);
-            Store(c + ldc, c10, c11, accumulate);
-            Store(c + 2 * ldc, c20, c21, accumulate);
-            Store(c + 3 * ldc, c30, c31, accumulate);
-            Store(c + 4 * ldc, c40, c41, accumulate);
-            Store(c + 5 * ldc, c50, c51, accumulate);
+            Store(c, c00, c01, accumulate, bias);
+            Store(c + ldc, c10, c11, accumulate, bias);
+            Store(c + 2 * ldc, c20, c21, accumulate, bias);
+            Store(c + 3 * ldc, c30, c31, accumulate, bias);
+            Store(c + 4 * ldc, c40, c41, accumulate, bias);
+            Store(c + 5 * ldc, c50, c51, accumulate, bias);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Store(float* c, Vector128<float> v0, Vector128<float> v1, bool accumulate)
+        private static void Store(float* c, Vector128<float> v0, Vector128<float> v1, bool accumulate, float* bias)
         {
             if (accumulate)
             {
                 v0 += Vector128.Load(c);
                 v1 += Vector128.Load(c + 4);
+            }
+            if (bias != null)
+            {
+                v0 += Vector128.Load(bias);
+                v1 += Vector128.Load(bias + 4);
             }
             v0.Store(c);
             v1.Store(c + 4);
@@ -490,7 +505,7 @@ internal static unsafe class Gemm
         public static int ColumnBlock => 2048;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Run(int depth, float* a, float* b, float* c, long ldc, bool accumulate)
+        public static void Run(int depth, float* a, float* b, float* c, long ldc, bool accumulate, float* bias)
         {
             Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
             Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
@@ -519,21 +534,26 @@ internal static unsafe class Gemm
                 a += 6;
                 b += 16;
             }
-            Store(c, c00, c01, accumulate);
-            Store(c + ldc, c10, c11, accumulate);
-            Store(c + 2 * ldc, c20, c21, accumulate);
-            Store(c + 3 * ldc, c30, c31, accumulate);
-            Store(c + 4 * ldc, c40, c41, accumulate);
-            Store(c + 5 * ldc, c50, c51, accumulate);
+            Store(c, c00, c01, accumulate, bias);
+            Store(c + ldc, c10, c11, accumulate, bias);
+            Store(c + 2 * ldc, c20, c21, accumulate, bias);
+            Store(c + 3 * ldc, c30, c31, accumulate, bias);
+            Store(c + 4 * ldc, c40, c41, accumulate, bias);
+            Store(c + 5 * ldc, c50, c51, accumulate, bias);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Store(float* c, Vector256<float> v0, Vector256<float> v1, bool accumulate)
+        private static void Store(float* c, Vector256<float> v0, Vector256<float> v1, bool accumulate, float* bias)
         {
             if (accumulate)
             {
                 v0 += Vector256.Load(c);
                 v1 += Vector256.Load(c + 8);
+            }
+            if (bias != null)
+            {
+                v0 += Vector256.Load(bias);
+                v1 += Vector256.Load(bias + 8);
             }
             v0.Store(c);
             v1.Store(c + 8);
@@ -553,7 +573,7 @@ internal static unsafe class Gemm
         public static int ColumnBlock => 2048;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Run(int depth, float* a, float* b, float* c, long ldc, bool accumulate)
+        public static void Run(int depth, float* a, float* b, float* c, long ldc, bool accumulate, float* bias)
         {
             Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
             Vector512<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
@@ -602,27 +622,32 @@ internal static unsafe class Gemm
                 a += 12;
                 b += 32;
             }
-            Store(c, c00, c01, accumulate);
-            Store(c + ldc, c10, c11, accumulate);
-            Store(c + 2 * ldc, c20, c21, accumulate);
-            Store(c + 3 * ldc, c30, c31, accumulate);
-            Store(c + 4 * ldc, c40, c41, accumulate);
-            Store(c + 5 * ldc, c50, c51, accumulate);
-            Store(c + 6 * ldc, c60, c61, accumulate);
-            Store(c + 7 * ldc, c70, c71, accumulate);
-            Store(c + 8 * ldc, c80, c81, accumulate);
-            Store(c + 9 * ldc, c90, c91, accumulate);
-            Store(c + 10 * ldc, ca0, ca1, accumulate);
-            Store(c + 11 * ldc, cb0, cb1, accumulate);
+            Store(c, c00, c01, accumulate, bias);
+            Store(c + ldc, c10, c11, accumulate, bias);
+            Store(c + 2 * ldc, c20, c21, accumulate, bias);
+            Store(c + 3 * ldc, c30, c31, accumulate, bias);
+            Store(c + 4 * ldc, c40, c41, accumulate, bias);
+            Store(c + 5 * ldc, c50, c51, accumulate, bias);
+            Store(c + 6 * ldc, c60, c61, accumulate, bias);
+            Store(c + 7 * ldc, c70, c71, accumulate, bias);
+            Store(c + 8 * ldc, c80, c81, accumulate, bias);
+            Store(c + 9 * ldc, c90, c91, accumulate, bias);
+            Store(c + 10 * ldc, ca0, ca1, accumulate, bias);
+            Store(c + 11 * ldc, cb0, cb1, accumulate, bias);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Store(float* c, Vector512<float> v0, Vector512<float> v1, bool accumulate)
+        private static void Store(float* c, Vector512<float> v0, Vector512<float> v1, bool accumulate, float* bias)
         {
             if (accumulate)
             {
                 v0 += Vector512.Load(c);
                 v1 += Vector512.Load(c + 16);
+            }
+            if (bias != null)
+            {
+                v0 += Vector512.Load(bias);
+                v1 += Vector512.Load(bias + 16);
             }
             v0.Store(c);
             v1.Store(c + 16);

@@ -24,7 +24,11 @@ public sealed class Conv1D : Module<Tensor, Tensor>
     public Parameter Bias { get; set; }
 
     /// <inheritdoc />
-    protected override Tensor ForwardCore(Tensor input) => input.MatMul(Weight).Add(Bias);
+    protected override Tensor ForwardCore(Tensor input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        return input.MatMulAdd(Weight, Bias);
+    }
 
     /// <inheritdoc />
     public override string ExtraRepr() => $"nf={Weight.Shape[1]}, nx={Weight.Shape[0]}";

@@ -17,7 +17,6 @@ public static partial class Functional
             throw new ForgeException($"Linear input of shape {Tensor.Format(x.Shape)} does not end in the weight's {weight.Shape[1]} input features (weight {Tensor.Format(weight.Shape)}).");
         if (bias is not null && (bias.Dim != 1 || bias.Shape[0] != weight.Shape[0]))
             throw new ForgeException($"Linear bias must have shape [{weight.Shape[0]}], found {Tensor.Format(bias.Shape)}.");
-        Tensor y = x.MatMul(weight.MT);
-        return bias is null ? y : y.Add(bias);
+        return bias is null ? x.MatMul(weight.MT) : x.MatMulAdd(weight.MT, bias);
     }
 }
