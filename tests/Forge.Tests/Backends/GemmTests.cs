@@ -52,8 +52,9 @@ public sealed unsafe class GemmTests
     {
         var random = new Random(5);
         // Deeper than one depth block, taller than one row block, wider than one column block, and products large enough to be
-        // split over threads by rows and by columns.
-        (int M, int K, int N)[] shapes = [(150, 300, 70), (3, 5, 2100), (289, 257, 33), (13, 170, 500), (500, 170, 13), (127, 129, 131)];
+        // shared by threads in blocks of rows and in groups of columns.
+        (int M, int K, int N)[] shapes = [(150, 300, 70), (3, 5, 2100), (289, 257, 33), (13, 170, 500), (500, 170, 13), (127, 129, 131),
+            (40, 30, 2100), (64, 800, 100)];
         foreach (var (m, k, n) in shapes)
         {
             foreach (bool transposeA in new[] { false, true })
@@ -214,8 +215,10 @@ public sealed class GemmThreadingTests
     public void ProductsAreBitwiseIdenticalForAnyThreadCount()
     {
         var generator = new Generator(8);
-        Tensor[] lefts = [Tensor.Randn([200, 300], generator), Tensor.Randn([3, 40, 300], generator), Tensor.Randn([300, 13], generator).MT];
-        Tensor[] rights = [Tensor.Randn([300, 190], generator), Tensor.Randn([3, 300, 90], generator), Tensor.Randn([300, 500], generator)];
+        Tensor[] lefts = [Tensor.Randn([200, 300], generator), Tensor.Randn([3, 40, 300], generator), Tensor.Randn([300, 13], generator).MT,
+            Tensor.Randn([50, 900], generator)];
+        Tensor[] rights = [Tensor.Randn([300, 190], generator), Tensor.Randn([3, 300, 90], generator), Tensor.Randn([300, 500], generator),
+            Tensor.Randn([900, 2100], generator)];
         int saved = CpuParallel.Threads;
         try
         {
