@@ -1,3 +1,4 @@
+using Forge.Backends;
 using Forge.Backends.Cpu;
 using Forge.Tensors;
 using Xunit;
@@ -86,6 +87,57 @@ public sealed unsafe class GemmTests
             var bias = new float[n];
             for (int j = 0; j < n; j++) bias[j] = (float)(random.NextDouble() * 2 - 1);
             CheckProduct(kernel, Operand.Random(random, m, k, false), Operand.Random(random, k, n, true), accumulate: false, $"{m}x{k}x{n} with bias", bias);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Kernels))]
+    public void CausalProductsSkipOnlyZerosAndUnneededEntries(string kernel)
+    {
+        var random = new Random(21);
+        // Square and rectangular, deeper than one depth block (400), and large enough to be shared by threads (130 x 400 x 130).
+        foreach (var (m, k, n) in new[] { (37, 37, 37), (50, 37, 37), (37, 50, 50), (13, 400, 400), (400, 400, 13), (130, 400, 130) })
+        {
+            foreach (CausalProduct product in Enum.GetValues<CausalProduct>())
+            {
+                var a = Operand.Random(random, m, k, transposed: product == CausalProduct.UpperLeft);
+                for (int i = 0; i < m; i++)
+                    for (int p = 0; p < k; p++)
+                    {
+                        bool zero = product == CausalProduct.LowerLeft ? p > i : product == CausalProduct.UpperLeft && p < i;
+                        if (zero) a.Data[a.Offset + i * a.RowStride + p * a.ColumnStride] = 0;
+                    }
+                var b = Operand.Random(random, k, n, transposed: product == CausalProduct.LowerResult);
+                var c = new float[m * n];
+                Array.Fill(c, float.NaN);
+                fixed (float* pa = a.Data, pb = b.Data, pc = c)
+                {
+                    var left = new StridedMatrix(pa + a.Offset, 0, a.RowStride, a.ColumnStride);
+                    var right = new StridedMatrix(pb + b.Offset, 0, b.RowStride, b.ColumnStride);
+                    Gemm.Multiply(Enum.Parse<GemmKernel>(kernel), 1, m, n, k, left, right, pc, n, m * n, accumulate: false, causal: product);
+                }
+                // Above the diagonal of a lower result, entries are 0 where a whole tile was skipped and exact where it was not.
+                AssertCausalMatches(a, b, c, product == CausalProduct.LowerResult, $"{kernel} {product} {m}x{k}x{n}");
+            }
+        }
+
+        static void AssertCausalMatches(Operand a, Operand b, float[] c, bool lowerResult, string what)
+        {
+            int m = a.Rows, n = b.Columns, k = a.Columns;
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < n; j++)
+                {
+                    double sum = 0, magnitude = 0;
+                    for (int p = 0; p < k; p++)
+                    {
+                        double product = (double)a[i, p] * b[p, j];
+                        sum += product;
+                        magnitude += Math.Abs(product);
+                    }
+                    float value = c[i * n + j];
+                    bool exact = Math.Abs(value - sum) <= 2 * (k + 1) * 6e-8 * magnitude + 1e-30;
+                    Assert.True(exact || (lowerResult && j > i && value == 0), $"{what}: C[{i}, {j}] = {value}, expected {sum}");
+                }
         }
     }
 

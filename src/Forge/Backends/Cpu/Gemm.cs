@@ -83,26 +83,27 @@ internal static unsafe class Gemm
     /// (any strides) and C[i] m×n row-major with leading dimension <paramref name="ldc"/> and batch stride <paramref name="batchStrideC"/>.
     /// </summary>
     public static void Multiply(int batch, int m, int n, int k, StridedMatrix a, StridedMatrix b, float* c, long ldc, long batchStrideC, bool accumulate,
-        float* bias = null) =>
-        Multiply(Kernel, batch, m, n, k, a, b, c, ldc, batchStrideC, accumulate, bias);
+        float* bias = null, CausalProduct? causal = null) =>
+        Multiply(Kernel, batch, m, n, k, a, b, c, ldc, batchStrideC, accumulate, bias, causal);
 
     /// <summary>
-    /// <see cref="Multiply(int, int, int, int, StridedMatrix, StridedMatrix, float*, long, long, bool, float*)"/> with the given micro-kernel
+    /// <see cref="Multiply(int, int, int, int, StridedMatrix, StridedMatrix, float*, long, long, bool, float*, CausalProduct?)"/> with the given micro-kernel
     /// (one the hardware does not accelerate still computes correctly, slowly).
     /// </summary>
     public static void Multiply(GemmKernel kernel, int batch, int m, int n, int k, StridedMatrix a, StridedMatrix b, float* c, long ldc, long batchStrideC,
-        bool accumulate, float* bias = null)
+        bool accumulate, float* bias = null, CausalProduct? causal = null)
     {
+        var shape = new Structure(causal);
         switch (kernel)
         {
-            case GemmKernel.Vector512: Multiply<Kernel12x32>(batch, m, n, k, a, b, c, ldc, batchStrideC, accumulate, bias); break;
-            case GemmKernel.Vector256: Multiply<Kernel6x16>(batch, m, n, k, a, b, c, ldc, batchStrideC, accumulate, bias); break;
-            default: Multiply<Kernel6x8>(batch, m, n, k, a, b, c, ldc, batchStrideC, accumulate, bias); break;
+            case GemmKernel.Vector512: Multiply<Kernel12x32>(batch, m, n, k, a, b, c, ldc, batchStrideC, accumulate, bias, shape); break;
+            case GemmKernel.Vector256: Multiply<Kernel6x16>(batch, m, n, k, a, b, c, ldc, batchStrideC, accumulate, bias, shape); break;
+            default: Multiply<Kernel6x8>(batch, m, n, k, a, b, c, ldc, batchStrideC, accumulate, bias, shape); break;
         }
     }
 
     private static void Multiply<TKernel>(int batch, int m, int n, int k, StridedMatrix a, StridedMatrix b, float* c, long ldc, long batchStrideC, bool accumulate,
-        float* bias)
+        float* bias, Structure shape)
         where TKernel : struct, IMicroKernel
     {
         if (batch == 0 || m == 0 || n == 0) return;
@@ -110,18 +111,18 @@ internal static unsafe class Gemm
         int threads = (int)Math.Min(CpuParallel.Threads, Math.Max(1, flops / ParallelThreshold));
         if (threads == 1)
         {
-            for (int i = 0; i < batch; i++) Serial<TKernel>(m, n, k, a.At(i), b.At(i), c + i * batchStrideC, ldc, accumulate, bias);
+            for (int i = 0; i < batch; i++) Serial<TKernel>(m, n, k, a.At(i), b.At(i), c + i * batchStrideC, ldc, accumulate, bias, shape);
             return;
         }
         if (batch >= 2 * threads || (batch >= threads && batch % threads == 0))
         {
             CpuParallel.For(batch, 1, (start, end) =>
             {
-                for (long i = start; i < end; i++) Serial<TKernel>(m, n, k, a.At(i), b.At(i), c + i * batchStrideC, ldc, accumulate, bias);
+                for (long i = start; i < end; i++) Serial<TKernel>(m, n, k, a.At(i), b.At(i), c + i * batchStrideC, ldc, accumulate, bias, shape);
             });
             return;
         }
-        for (int i = 0; i < batch; i++) Shared<TKernel>(m, n, k, a.At(i), b.At(i), c + i * batchStrideC, ldc, accumulate, bias, threads);
+        for (int i = 0; i < batch; i++) Shared<TKernel>(m, n, k, a.At(i), b.At(i), c + i * batchStrideC, ldc, accumulate, bias, shape, threads);
     }
 
     /// <summary>
@@ -131,12 +132,13 @@ internal static unsafe class Gemm
     /// thread slowed by other work on its core takes fewer. Every element of C is summed in the same order as in
     /// <see cref="Serial"/>, whatever the split.
     /// </summary>
-    private static void Shared<TKernel>(int m, int n, int k, StridedMatrix a, StridedMatrix b, float* c, long ldc, bool accumulate, float* bias, int threads)
+    private static void Shared<TKernel>(int m, int n, int k, StridedMatrix a, StridedMatrix b, float* c, long ldc, bool accumulate, float* bias, Structure shape,
+        int threads)
         where TKernel : struct, IMicroKernel
     {
         if (k == 0)
         {
-            Serial<TKernel>(m, n, k, a, b, c, ldc, accumulate, bias);
+            Serial<TKernel>(m, n, k, a, b, c, ldc, accumulate, bias, shape);
             return;
         }
         int mr = TKernel.Rows, nr = TKernel.Columns, wanted = TasksPerThread * threads;
@@ -168,7 +170,7 @@ internal static unsafe class Gemm
                         int jr0 = (int)(task % groups) * panelsPerGroup * nr, jr1 = Math.Min(nc, jr0 + panelsPerGroup * nr);
                         if (jr0 >= jr1) continue;
                         PackA(a.Offset(ic, pc), mc, kc, mr, workspace.A);
-                        Macro<TKernel>(mc, jr0, jr1, kc, workspace.A, packedB, c + ic * ldc + jc, ldc, add, blockBias, workspace.Tile);
+                        Macro<TKernel>(mc, jr0, jr1, kc, workspace.A, packedB, c + ic * ldc + jc, ldc, add, blockBias, workspace.Tile, shape.At(ic, jc, pc));
                     }
                 });
             }
@@ -177,7 +179,7 @@ internal static unsafe class Gemm
 
     /// <summary>One product on the calling thread: the five loops around the micro-kernel.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Serial<TKernel>(int m, int n, int k, StridedMatrix a, StridedMatrix b, float* c, long ldc, bool accumulate, float* bias)
+    private static void Serial<TKernel>(int m, int n, int k, StridedMatrix a, StridedMatrix b, float* c, long ldc, bool accumulate, float* bias, Structure shape)
         where TKernel : struct, IMicroKernel
     {
         if (k == 0)
@@ -206,7 +208,8 @@ internal static unsafe class Gemm
                 {
                     int mc = Math.Min(mcMax, m - ic);
                     PackA(a.Offset(ic, pc), mc, kc, mr, packedA);
-                    Macro<TKernel>(mc, 0, nc, kc, packedA, packedB, c + ic * ldc + jc, ldc, add, bias != null && pc == 0 ? bias + jc : null, tile);
+                    Macro<TKernel>(mc, 0, nc, kc, packedA, packedB, c + ic * ldc + jc, ldc, add, bias != null && pc == 0 ? bias + jc : null, tile,
+                        shape.At(ic, jc, pc));
                 }
             }
         }
@@ -214,10 +217,12 @@ internal static unsafe class Gemm
 
     /// <summary>
     /// The two loops around the micro-kernel: an mc×kc block of packed A against the packed B panels of columns
-    /// [<paramref name="jr0"/>, <paramref name="jr1"/>) of the block, into C (whose column 0 is the block's first column).
+    /// [<paramref name="jr0"/>, <paramref name="jr1"/>) of the block, into C (whose column 0 is the block's first column). A causal
+    /// <paramref name="shape"/> skips the depth steps where A is zero and the tiles above C's diagonal.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Macro<TKernel>(int mc, int jr0, int jr1, int kc, float* packedA, float* packedB, float* c, long ldc, bool add, float* bias, float* tile)
+    private static void Macro<TKernel>(int mc, int jr0, int jr1, int kc, float* packedA, float* packedB, float* c, long ldc, bool add, float* bias, float* tile,
+        Structure shape)
         where TKernel : struct, IMicroKernel
     {
         int mr = TKernel.Rows, nr = TKernel.Columns;
@@ -229,24 +234,66 @@ internal static unsafe class Gemm
             for (int ir = 0; ir < mc; ir += mr)
             {
                 int rows = Math.Min(mr, mc - ir);
-                float* panelA = packedA + (long)ir * kc;
                 float* target = c + ir * ldc + jr;
+                var (skip, first, depth) = shape.Tile(ir, rows, jr, kc);
+                if (skip)
+                {
+                    if (!add) StoreEdge(null, 0, target, ldc, rows, columns, false, tileBias);
+                    continue;
+                }
+                float* panelA = packedA + (long)ir * kc + (long)first * mr;
                 if (rows == mr && columns == nr)
                 {
-                    TKernel.Run(kc, panelA, panelB, target, ldc, add, tileBias);
+                    TKernel.Run(depth, panelA, panelB + (long)first * nr, target, ldc, add, tileBias);
                 }
                 else
                 {
-                    TKernel.Run(kc, panelA, panelB, tile, nr, false, null);
+                    TKernel.Run(depth, panelA, panelB + (long)first * nr, tile, nr, false, null);
                     StoreEdge(tile, nr, target, ldc, rows, columns, add, tileBias);
                 }
             }
         }
     }
 
+    /// <summary>
+    /// Which parts of a causal product (top-left aligned, row i ↔ column i) may be skipped, seen from one block of C: its first
+    /// row, first column and first depth step within the whole product.
+    /// </summary>
+    private readonly struct Structure(CausalProduct? causal, int row = 0, int column = 0, int step = 0)
+    {
+        /// <summary>The structure seen from the block that starts at (<paramref name="blockRow"/>, <paramref name="blockColumn"/>), depth step <paramref name="blockStep"/>.</summary>
+        public Structure At(int blockRow, int blockColumn, int blockStep) => new(causal, blockRow, blockColumn, blockStep);
+
+        /// <summary>
+        /// For the tile at block row <paramref name="tileRow"/> (<paramref name="rows"/> rows) and block column <paramref name="tileColumn"/>:
+        /// whether it lies wholly above the diagonal of a lower-triangular result, and the range of the block's kc depth steps where
+        /// A is not zero for any of its rows.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public (bool Skip, int First, int Depth) Tile(int tileRow, int rows, int tileColumn, int kc)
+        {
+            int firstRow = row + tileRow, lastRow = firstRow + rows - 1;
+            switch (causal)
+            {
+                case CausalProduct.LowerResult:
+                    return (column + tileColumn > lastRow, 0, kc);
+                case CausalProduct.LowerLeft:
+                    return (false, 0, Math.Clamp(lastRow + 1 - step, 0, kc));
+                case CausalProduct.UpperLeft:
+                    int first = Math.Clamp(firstRow - step, 0, kc);
+                    return (false, first, kc - first);
+                default:
+                    return (false, 0, kc);
+            }
+        }
+    }
+
     private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
 
-    /// <summary>Writes (or adds) the top-left rows×columns of an edge tile computed into <paramref name="tile"/>, plus the bias when given.</summary>
+    /// <summary>
+    /// Writes (or adds) the top-left rows×columns of an edge tile computed into <paramref name="tile"/> (zeros when it is null), plus
+    /// the bias when given.
+    /// </summary>
     private static void StoreEdge(float* tile, int tileStride, float* c, long ldc, int rows, int columns, bool add, float* bias)
     {
         for (int r = 0; r < rows; r++)
@@ -254,7 +301,7 @@ internal static unsafe class Gemm
             float* source = tile + r * tileStride, target = c + r * ldc;
             for (int j = 0; j < columns; j++)
             {
-                float value = source[j];
+                float value = tile == null ? 0 : source[j];
                 if (add) value += target[j];
                 if (bias != null) value += bias[j];
                 target[j] = value;
