@@ -156,4 +156,24 @@ public partial interface IBackend
     /// stored, instead of in a second pass over c (a linear layer's forward).
     /// </summary>
     void MatMulBias(Tensor a, Tensor b, Tensor bias, Tensor c);
+
+    /// <summary>
+    /// c = a·b (beta 0, shapes as in <see cref="MatMul"/>) for the square-ish products of causal attention, skipping the work the
+    /// <paramref name="product"/> structure makes unnecessary; the result is exact wherever it is defined.
+    /// </summary>
+    void CausalMatMul(Tensor a, Tensor b, Tensor c, CausalProduct product);
+}
+
+/// <summary>
+/// The structure of a product in causal attention, where row i of a [L, L] matrix belongs to query i and column j to key j
+/// (top-left aligned: query i sees keys j ≤ i).
+/// </summary>
+public enum CausalProduct
+{
+    /// <summary>Only c[i, j] with j ≤ i is needed (scores): the entries above the diagonal are written as 0.</summary>
+    LowerResult,
+    /// <summary>a[i, p] is 0 for p &gt; i (attention weights times values).</summary>
+    LowerLeft,
+    /// <summary>a[i, p] is 0 for p &lt; i (transposed weights, in the gradients of keys and values).</summary>
+    UpperLeft,
 }

@@ -426,4 +426,13 @@ public sealed class KeepAliveBackend(IBackend inner) : IBackend
         GC.KeepAlive(bias);
         GC.KeepAlive(c);
     }
+
+    /// <inheritdoc />
+    public void CausalMatMul(Tensor a, Tensor b, Tensor c, CausalProduct product)
+    {
+        Inner.CausalMatMul(a, b, c, product);
+        GC.KeepAlive(a);
+        GC.KeepAlive(b);
+        GC.KeepAlive(c);
+    }
 }

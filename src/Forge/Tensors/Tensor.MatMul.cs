@@ -1,3 +1,5 @@
+using Forge.Backends;
+
 namespace Forge.Tensors;
 
 public partial class Tensor
@@ -70,6 +72,31 @@ public partial class Tensor
         Tensor recorded = Record(result, "MatMulAddBackward", g =>
             [LeftGradient(rows, other, g), RightGradient(rows, other, g), bias.RequiresGrad ? g.SumToShape(biasShape) : null], rows, other, bias);
         return recorded.Reshape([.. shape[..^1], n]);
+    }
+
+    /// <summary>
+    /// a·b for causal attention (see <see cref="CausalProduct"/>), with equal batch dimensions: the backend skips the zero or
+    /// unneeded triangle, and so do the gradients (the gradient reaching scores is zero above the diagonal, as
+    /// <see cref="Nn.Functional"/>'s causal softmax leaves it).
+    /// </summary>
+    internal static Tensor CausalMatMul(Tensor a, Tensor b, CausalProduct product)
+    {
+        Tensor result = Empty([.. a.shape[..^1], b.shape[^1]], DType.Float32, a.Device);
+        a.Backend.CausalMatMul(a.Detach(), b.Detach(), result, product);
+        return Record(result, "CausalMatMulBackward", g => product switch
+        {
+            CausalProduct.LowerResult =>
+            [
+                a.RequiresGrad ? (a.IsColumnMajor ? MatMulBatched(b, g.MT).MT : CausalMatMul(g, b.MT, CausalProduct.LowerLeft)) : null,
+                b.RequiresGrad ? (b.IsColumnMajor ? CausalMatMul(g.MT, a, CausalProduct.UpperLeft).MT : MatMulBatched(a.MT, g)) : null,
+            ],
+            CausalProduct.LowerLeft =>
+            [
+                a.RequiresGrad ? (a.IsColumnMajor ? MatMulBatched(b, g.MT).MT : CausalMatMul(g, b.MT, CausalProduct.LowerResult)) : null,
+                b.RequiresGrad ? (b.IsColumnMajor ? MatMulBatched(g.MT, a).MT : CausalMatMul(a.MT, g, CausalProduct.UpperLeft)) : null,
+            ],
+            _ => [LeftGradient(a, b, g), RightGradient(a, b, g)],
+        }, a, b);
     }
 
     /// <summary>The gradient of a·b with respect to a, in a's memory order (transposed for a column-major a); null when a needs none.</summary>

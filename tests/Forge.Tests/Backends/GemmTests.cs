@@ -1,3 +1,4 @@
+using Forge.Backends;
 using Forge.Backends.Cpu;
 using Forge.Tensors;
 using Xunit;
@@ -52,8 +53,9 @@ public sealed unsafe class GemmTests
     {
         var random = new Random(5);
         // Deeper than one depth block, taller than one row block, wider than one column block, and products large enough to be
-        // split over threads by rows and by columns.
-        (int M, int K, int N)[] shapes = [(150, 300, 70), (3, 5, 2100), (289, 257, 33), (13, 170, 500), (500, 170, 13), (127, 129, 131)];
+        // shared by threads in blocks of rows and in groups of columns.
+        (int M, int K, int N)[] shapes = [(150, 300, 70), (3, 5, 2100), (289, 257, 33), (13, 170, 500), (500, 170, 13), (127, 129, 131),
+            (40, 30, 2100), (64, 800, 100)];
         foreach (var (m, k, n) in shapes)
         {
             foreach (bool transposeA in new[] { false, true })
@@ -85,6 +87,57 @@ public sealed unsafe class GemmTests
             var bias = new float[n];
             for (int j = 0; j < n; j++) bias[j] = (float)(random.NextDouble() * 2 - 1);
             CheckProduct(kernel, Operand.Random(random, m, k, false), Operand.Random(random, k, n, true), accumulate: false, $"{m}x{k}x{n} with bias", bias);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Kernels))]
+    public void CausalProductsSkipOnlyZerosAndUnneededEntries(string kernel)
+    {
+        var random = new Random(21);
+        // Square and rectangular, deeper than one depth block (400), and large enough to be shared by threads (130 x 400 x 130).
+        foreach (var (m, k, n) in new[] { (37, 37, 37), (50, 37, 37), (37, 50, 50), (13, 400, 400), (400, 400, 13), (130, 400, 130) })
+        {
+            foreach (CausalProduct product in Enum.GetValues<CausalProduct>())
+            {
+                var a = Operand.Random(random, m, k, transposed: product == CausalProduct.UpperLeft);
+                for (int i = 0; i < m; i++)
+                    for (int p = 0; p < k; p++)
+                    {
+                        bool zero = product == CausalProduct.LowerLeft ? p > i : product == CausalProduct.UpperLeft && p < i;
+                        if (zero) a.Data[a.Offset + i * a.RowStride + p * a.ColumnStride] = 0;
+                    }
+                var b = Operand.Random(random, k, n, transposed: product == CausalProduct.LowerResult);
+                var c = new float[m * n];
+                Array.Fill(c, float.NaN);
+                fixed (float* pa = a.Data, pb = b.Data, pc = c)
+                {
+                    var left = new StridedMatrix(pa + a.Offset, 0, a.RowStride, a.ColumnStride);
+                    var right = new StridedMatrix(pb + b.Offset, 0, b.RowStride, b.ColumnStride);
+                    Gemm.Multiply(Enum.Parse<GemmKernel>(kernel), 1, m, n, k, left, right, pc, n, m * n, accumulate: false, causal: product);
+                }
+                // Above the diagonal of a lower result, entries are 0 where a whole tile was skipped and exact where it was not.
+                AssertCausalMatches(a, b, c, product == CausalProduct.LowerResult, $"{kernel} {product} {m}x{k}x{n}");
+            }
+        }
+
+        static void AssertCausalMatches(Operand a, Operand b, float[] c, bool lowerResult, string what)
+        {
+            int m = a.Rows, n = b.Columns, k = a.Columns;
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < n; j++)
+                {
+                    double sum = 0, magnitude = 0;
+                    for (int p = 0; p < k; p++)
+                    {
+                        double product = (double)a[i, p] * b[p, j];
+                        sum += product;
+                        magnitude += Math.Abs(product);
+                    }
+                    float value = c[i * n + j];
+                    bool exact = Math.Abs(value - sum) <= 2 * (k + 1) * 6e-8 * magnitude + 1e-30;
+                    Assert.True(exact || (lowerResult && j > i && value == 0), $"{what}: C[{i}, {j}] = {value}, expected {sum}");
+                }
         }
     }
 
@@ -214,8 +267,10 @@ public sealed class GemmThreadingTests
     public void ProductsAreBitwiseIdenticalForAnyThreadCount()
     {
         var generator = new Generator(8);
-        Tensor[] lefts = [Tensor.Randn([200, 300], generator), Tensor.Randn([3, 40, 300], generator), Tensor.Randn([300, 13], generator).MT];
-        Tensor[] rights = [Tensor.Randn([300, 190], generator), Tensor.Randn([3, 300, 90], generator), Tensor.Randn([300, 500], generator)];
+        Tensor[] lefts = [Tensor.Randn([200, 300], generator), Tensor.Randn([3, 40, 300], generator), Tensor.Randn([300, 13], generator).MT,
+            Tensor.Randn([50, 900], generator)];
+        Tensor[] rights = [Tensor.Randn([300, 190], generator), Tensor.Randn([3, 300, 90], generator), Tensor.Randn([300, 500], generator),
+            Tensor.Randn([900, 2100], generator)];
         int saved = CpuParallel.Threads;
         try
         {

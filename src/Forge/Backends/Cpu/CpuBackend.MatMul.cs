@@ -10,13 +10,16 @@ public sealed unsafe partial class CpuBackend
     /// <inheritdoc />
     public void MatMulBias(Tensor a, Tensor b, Tensor bias, Tensor c) => Multiply(a, b, bias.Ptr<float>(), c, false);
 
-    private static void Multiply(Tensor a, Tensor b, float* bias, Tensor c, bool accumulate)
+    /// <inheritdoc />
+    public void CausalMatMul(Tensor a, Tensor b, Tensor c, CausalProduct product) => Multiply(a, b, null, c, false, product);
+
+    private static void Multiply(Tensor a, Tensor b, float* bias, Tensor c, bool accumulate, CausalProduct? causal = null)
     {
         int m = c.Shape[^2], n = c.Shape[^1], k = a.Shape[^1];
         var (batch, offsetsA, offsetsB) = BatchOffsets(c.Shape, a.strides, b.strides);
         var left = new StridedMatrix(a.Ptr<float>(), offsetsA, a.strides[^2], a.strides[^1]);
         var right = new StridedMatrix(b.Ptr<float>(), offsetsB, b.strides[^2], b.strides[^1]);
-        Gemm.Multiply(batch, m, n, k, left, right, c.Ptr<float>(), n, (long)m * n, accumulate, bias);
+        Gemm.Multiply(batch, m, n, k, left, right, c.Ptr<float>(), n, (long)m * n, accumulate, bias, causal);
     }
 
     /// <summary>

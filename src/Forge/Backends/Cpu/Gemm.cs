@@ -70,6 +70,9 @@ internal static unsafe class Gemm
     /// <summary>Below this many flops a product runs on the calling thread.</summary>
     private const long ParallelThreshold = 1L << 21;
 
+    /// <summary>Tasks per thread a shared product aims for, so threads that come free early take more of them.</summary>
+    private const int TasksPerThread = 4;
+
     /// <summary>The micro-kernel in use: the widest the hardware accelerates.</summary>
     public static GemmKernel Kernel { get; } = Vector512.IsHardwareAccelerated ? GemmKernel.Vector512
         : Vector256.IsHardwareAccelerated ? GemmKernel.Vector256 : GemmKernel.Vector128;
@@ -80,26 +83,27 @@ internal static unsafe class Gemm
     /// (any strides) and C[i] m×n row-major with leading dimension <paramref name="ldc"/> and batch stride <paramref name="batchStrideC"/>.
     /// </summary>
     public static void Multiply(int batch, int m, int n, int k, StridedMatrix a, StridedMatrix b, float* c, long ldc, long batchStrideC, bool accumulate,
-        float* bias = null) =>
-        Multiply(Kernel, batch, m, n, k, a, b, c, ldc, batchStrideC, accumulate, bias);
+        float* bias = null, CausalProduct? causal = null) =>
+        Multiply(Kernel, batch, m, n, k, a, b, c, ldc, batchStrideC, accumulate, bias, causal);
 
     /// <summary>
-    /// <see cref="Multiply(int, int, int, int, StridedMatrix, StridedMatrix, float*, long, long, bool, float*)"/> with the given micro-kernel
+    /// <see cref="Multiply(int, int, int, int, StridedMatrix, StridedMatrix, float*, long, long, bool, float*, CausalProduct?)"/> with the given micro-kernel
     /// (one the hardware does not accelerate still computes correctly, slowly).
     /// </summary>
     public static void Multiply(GemmKernel kernel, int batch, int m, int n, int k, StridedMatrix a, StridedMatrix b, float* c, long ldc, long batchStrideC,
-        bool accumulate, float* bias = null)
+        bool accumulate, float* bias = null, CausalProduct? causal = null)
     {
+        var shape = new Structure(causal);
         switch (kernel)
         {
-            case GemmKernel.Vector512: Multiply<Kernel12x32>(batch, m, n, k, a, b, c, ldc, batchStrideC, accumulate, bias); break;
-            case GemmKernel.Vector256: Multiply<Kernel6x16>(batch, m, n, k, a, b, c, ldc, batchStrideC, accumulate, bias); break;
-            default: Multiply<Kernel6x8>(batch, m, n, k, a, b, c, ldc, batchStrideC, accumulate, bias); break;
+            case GemmKernel.Vector512: Multiply<Kernel12x32>(batch, m, n, k, a, b, c, ldc, batchStrideC, accumulate, bias, shape); break;
+            case GemmKernel.Vector256: Multiply<Kernel6x16>(batch, m, n, k, a, b, c, ldc, batchStrideC, accumulate, bias, shape); break;
+            default: Multiply<Kernel6x8>(batch, m, n, k, a, b, c, ldc, batchStrideC, accumulate, bias, shape); break;
         }
     }
 
     private static void Multiply<TKernel>(int batch, int m, int n, int k, StridedMatrix a, StridedMatrix b, float* c, long ldc, long batchStrideC, bool accumulate,
-        float* bias)
+        float* bias, Structure shape)
         where TKernel : struct, IMicroKernel
     {
         if (batch == 0 || m == 0 || n == 0) return;
@@ -107,51 +111,75 @@ internal static unsafe class Gemm
         int threads = (int)Math.Min(CpuParallel.Threads, Math.Max(1, flops / ParallelThreshold));
         if (threads == 1)
         {
-            for (int i = 0; i < batch; i++) Serial<TKernel>(m, n, k, a.At(i), b.At(i), c + i * batchStrideC, ldc, accumulate, bias);
+            for (int i = 0; i < batch; i++) Serial<TKernel>(m, n, k, a.At(i), b.At(i), c + i * batchStrideC, ldc, accumulate, bias, shape);
             return;
         }
-        if (batch >= threads && (batch % threads == 0 || batch >= 4 * threads))
+        if (batch >= 2 * threads || (batch >= threads && batch % threads == 0))
         {
             CpuParallel.For(batch, 1, (start, end) =>
             {
-                for (long i = start; i < end; i++) Serial<TKernel>(m, n, k, a.At(i), b.At(i), c + i * batchStrideC, ldc, accumulate, bias);
+                for (long i = start; i < end; i++) Serial<TKernel>(m, n, k, a.At(i), b.At(i), c + i * batchStrideC, ldc, accumulate, bias, shape);
             });
             return;
         }
-        // Split each product over the threads: by rows when C is at least as tall as it is wide (each thread packs all of B),
-        // otherwise by columns (each thread packs all of A).
-        int rowTiles = (m + TKernel.Rows - 1) / TKernel.Rows, columnTiles = (n + TKernel.Columns - 1) / TKernel.Columns;
-        bool byRows = m >= n ? rowTiles >= threads || rowTiles >= columnTiles : columnTiles < threads && rowTiles > columnTiles;
-        int tiles = byRows ? rowTiles : columnTiles, tileSize = byRows ? TKernel.Rows : TKernel.Columns;
-        int parts = Math.Min(threads, tiles), tilesPerPart = (tiles + parts - 1) / parts;
-        for (int i = 0; i < batch; i++)
+        for (int i = 0; i < batch; i++) Shared<TKernel>(m, n, k, a.At(i), b.At(i), c + i * batchStrideC, ldc, accumulate, bias, shape, threads);
+    }
+
+    /// <summary>
+    /// One product on several threads that share its packed B. For each depth and column block, the B panels are packed in
+    /// parallel; then tasks (a block of rows, and a group of B panels when there are too few rows) each pack their rows of A
+    /// and run the micro-kernel over their panels. There are several tasks per thread, claimed as threads come free, so a
+    /// thread slowed by other work on its core takes fewer. Every element of C is summed in the same order as in
+    /// <see cref="Serial"/>, whatever the split.
+    /// </summary>
+    private static void Shared<TKernel>(int m, int n, int k, StridedMatrix a, StridedMatrix b, float* c, long ldc, bool accumulate, float* bias, Structure shape,
+        int threads)
+        where TKernel : struct, IMicroKernel
+    {
+        if (k == 0)
         {
-            StridedMatrix ai = a.At(i), bi = b.At(i);
-            float* ci = c + i * batchStrideC;
-            CpuParallel.For(parts, 1, (start, end) =>
+            Serial<TKernel>(m, n, k, a, b, c, ldc, accumulate, bias, shape);
+            return;
+        }
+        int mr = TKernel.Rows, nr = TKernel.Columns, wanted = TasksPerThread * threads;
+        int kcMax = Math.Min(TKernel.DepthBlock, k), ncMax = Math.Min(TKernel.ColumnBlock, RoundUp(n, nr));
+        int blockRows = Math.Clamp(RoundUp((m + wanted - 1) / wanted, mr), mr, TKernel.RowBlock);
+        int rowBlocks = (m + blockRows - 1) / blockRows;
+        float* packedB = Workspace.ForCurrentThread(0, (long)ncMax * kcMax, 0).B;
+        for (int jc = 0; jc < n; jc += ncMax)
+        {
+            int nc = Math.Min(ncMax, n - jc), panels = (nc + nr - 1) / nr;
+            int groups = Math.Min(panels, (wanted + rowBlocks - 1) / rowBlocks), panelsPerGroup = (panels + groups - 1) / groups;
+            for (int pc = 0; pc < k; pc += kcMax)
             {
-                for (long part = start; part < end; part++)
+                int kc = Math.Min(kcMax, k - pc);
+                StridedMatrix bBlock = b.Offset(pc, jc);
+                CpuParallel.For(panels, 1, (first, last) =>
                 {
-                    int from = (int)Math.Min((long)tiles, part * tilesPerPart) * tileSize;
-                    int to = (int)Math.Min((long)tiles, (part + 1) * tilesPerPart) * tileSize;
-                    if (byRows)
+                    int from = (int)first * nr;
+                    PackB(bBlock.Offset(0, from), kc, Math.Min(nc, (int)last * nr) - from, nr, packedB + (long)from * kc);
+                });
+                bool add = accumulate || pc > 0;
+                float* blockBias = bias != null && pc == 0 ? bias + jc : null;
+                CpuParallel.For((long)rowBlocks * groups, 1, (first, last) =>
+                {
+                    Workspace workspace = Workspace.ForCurrentThread((long)blockRows * kcMax, 0, mr * nr);
+                    for (long task = first; task < last; task++)
                     {
-                        to = Math.Min(to, m);
-                        if (from < to) Serial<TKernel>(to - from, n, k, ai.Offset(from, 0), bi, ci + from * ldc, ldc, accumulate, bias);
+                        int ic = (int)(task / groups) * blockRows, mc = Math.Min(blockRows, m - ic);
+                        int jr0 = (int)(task % groups) * panelsPerGroup * nr, jr1 = Math.Min(nc, jr0 + panelsPerGroup * nr);
+                        if (jr0 >= jr1) continue;
+                        PackA(a.Offset(ic, pc), mc, kc, mr, workspace.A);
+                        Macro<TKernel>(mc, jr0, jr1, kc, workspace.A, packedB, c + ic * ldc + jc, ldc, add, blockBias, workspace.Tile, shape.At(ic, jc, pc));
                     }
-                    else
-                    {
-                        to = Math.Min(to, n);
-                        if (from < to) Serial<TKernel>(m, to - from, k, ai, bi.Offset(0, from), ci + from, ldc, accumulate, bias == null ? null : bias + from);
-                    }
-                }
-            });
+                });
+            }
         }
     }
 
     /// <summary>One product on the calling thread: the five loops around the micro-kernel.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Serial<TKernel>(int m, int n, int k, StridedMatrix a, StridedMatrix b, float* c, long ldc, bool accumulate, float* bias)
+    private static void Serial<TKernel>(int m, int n, int k, StridedMatrix a, StridedMatrix b, float* c, long ldc, bool accumulate, float* bias, Structure shape)
         where TKernel : struct, IMicroKernel
     {
         if (k == 0)
@@ -180,35 +208,92 @@ internal static unsafe class Gemm
                 {
                     int mc = Math.Min(mcMax, m - ic);
                     PackA(a.Offset(ic, pc), mc, kc, mr, packedA);
-                    for (int jr = 0; jr < nc; jr += nr)
-                    {
-                        int columns = Math.Min(nr, nc - jr);
-                        float* panelB = packedB + (long)jr * kc;
-                        for (int ir = 0; ir < mc; ir += mr)
-                        {
-                            int rows = Math.Min(mr, mc - ir);
-                            float* panelA = packedA + (long)ir * kc;
-                            float* target = c + (ic + ir) * ldc + jc + jr;
-                            float* tileBias = bias != null && pc == 0 ? bias + jc + jr : null;
-                            if (rows == mr && columns == nr)
-                            {
-                                TKernel.Run(kc, panelA, panelB, target, ldc, add, tileBias);
-                            }
-                            else
-                            {
-                                TKernel.Run(kc, panelA, panelB, tile, nr, false, null);
-                                StoreEdge(tile, nr, target, ldc, rows, columns, add, tileBias);
-                            }
-                        }
-                    }
+                    Macro<TKernel>(mc, 0, nc, kc, packedA, packedB, c + ic * ldc + jc, ldc, add, bias != null && pc == 0 ? bias + jc : null, tile,
+                        shape.At(ic, jc, pc));
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The two loops around the micro-kernel: an mc×kc block of packed A against the packed B panels of columns
+    /// [<paramref name="jr0"/>, <paramref name="jr1"/>) of the block, into C (whose column 0 is the block's first column). A causal
+    /// <paramref name="shape"/> skips the depth steps where A is zero and the tiles above C's diagonal.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Macro<TKernel>(int mc, int jr0, int jr1, int kc, float* packedA, float* packedB, float* c, long ldc, bool add, float* bias, float* tile,
+        Structure shape)
+        where TKernel : struct, IMicroKernel
+    {
+        int mr = TKernel.Rows, nr = TKernel.Columns;
+        for (int jr = jr0; jr < jr1; jr += nr)
+        {
+            int columns = Math.Min(nr, jr1 - jr);
+            float* panelB = packedB + (long)jr * kc;
+            float* tileBias = bias == null ? null : bias + jr;
+            for (int ir = 0; ir < mc; ir += mr)
+            {
+                int rows = Math.Min(mr, mc - ir);
+                float* target = c + ir * ldc + jr;
+                var (skip, first, depth) = shape.Tile(ir, rows, jr, kc);
+                if (skip)
+                {
+                    if (!add) StoreEdge(null, 0, target, ldc, rows, columns, false, tileBias);
+                    continue;
+                }
+                float* panelA = packedA + (long)ir * kc + (long)first * mr;
+                if (rows == mr && columns == nr)
+                {
+                    TKernel.Run(depth, panelA, panelB + (long)first * nr, target, ldc, add, tileBias);
+                }
+                else
+                {
+                    TKernel.Run(depth, panelA, panelB + (long)first * nr, tile, nr, false, null);
+                    StoreEdge(tile, nr, target, ldc, rows, columns, add, tileBias);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Which parts of a causal product (top-left aligned, row i ↔ column i) may be skipped, seen from one block of C: its first
+    /// row, first column and first depth step within the whole product.
+    /// </summary>
+    private readonly struct Structure(CausalProduct? causal, int row = 0, int column = 0, int step = 0)
+    {
+        /// <summary>The structure seen from the block that starts at (<paramref name="blockRow"/>, <paramref name="blockColumn"/>), depth step <paramref name="blockStep"/>.</summary>
+        public Structure At(int blockRow, int blockColumn, int blockStep) => new(causal, blockRow, blockColumn, blockStep);
+
+        /// <summary>
+        /// For the tile at block row <paramref name="tileRow"/> (<paramref name="rows"/> rows) and block column <paramref name="tileColumn"/>:
+        /// whether it lies wholly above the diagonal of a lower-triangular result, and the range of the block's kc depth steps where
+        /// A is not zero for any of its rows.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public (bool Skip, int First, int Depth) Tile(int tileRow, int rows, int tileColumn, int kc)
+        {
+            int firstRow = row + tileRow, lastRow = firstRow + rows - 1;
+            switch (causal)
+            {
+                case CausalProduct.LowerResult:
+                    return (column + tileColumn > lastRow, 0, kc);
+                case CausalProduct.LowerLeft:
+                    return (false, 0, Math.Clamp(lastRow + 1 - step, 0, kc));
+                case CausalProduct.UpperLeft:
+                    int first = Math.Clamp(firstRow - step, 0, kc);
+                    return (false, first, kc - first);
+                default:
+                    return (false, 0, kc);
             }
         }
     }
 
     private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
 
-    /// <summary>Writes (or adds) the top-left rows×columns of an edge tile computed into <paramref name="tile"/>, plus the bias when given.</summary>
+    /// <summary>
+    /// Writes (or adds) the top-left rows×columns of an edge tile computed into <paramref name="tile"/> (zeros when it is null), plus
+    /// the bias when given.
+    /// </summary>
     private static void StoreEdge(float* tile, int tileStride, float* c, long ldc, int rows, int columns, bool add, float* bias)
     {
         for (int r = 0; r < rows; r++)
@@ -216,7 +301,7 @@ internal static unsafe class Gemm
             float* source = tile + r * tileStride, target = c + r * ldc;
             for (int j = 0; j < columns; j++)
             {
-                float value = source[j];
+                float value = tile == null ? 0 : source[j];
                 if (add) value += target[j];
                 if (bias != null) value += bias[j];
                 target[j] = value;

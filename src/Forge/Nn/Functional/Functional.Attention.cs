@@ -1,3 +1,4 @@
+using Forge.Backends;
 using Forge.Tensors;
 
 namespace Forge.Nn;
@@ -34,11 +35,12 @@ public static partial class Functional
         CheckAttentionShapes(query, key, value);
         int lq = query.Shape[^2], lk = key.Shape[^2], e = query.Shape[^1];
         float factor = scale ?? 1f / MathF.Sqrt(e);
-        if (mask is null && isCausal && lk > 0)
+        if (mask is null && isCausal && lk > 0 && SameBatch(query, key) && SameBatch(key, value))
         {
-            Tensor causalWeights = CausalSoftmax(query.MatMul(key.MT), factor);
+            // Scores above the diagonal are never computed, and the products with the (lower-triangular) weights skip their zeros.
+            Tensor causalWeights = CausalSoftmax(Tensor.CausalMatMul(query, key.MT, CausalProduct.LowerResult), factor);
             Tensor dropped = dropout != 0 ? Dropout(causalWeights, dropout, training: true, generator) : causalWeights;
-            return (dropped.MatMul(value), needWeights ? causalWeights : null);
+            return (Tensor.CausalMatMul(dropped, value, CausalProduct.LowerLeft), needWeights ? causalWeights : null);
         }
         Tensor scores = query.MatMul(key.MT).Mul(factor);
         if (mask is not null) scores = ApplyAttentionMask(scores, mask);
@@ -64,6 +66,9 @@ public static partial class Functional
             return [gradInput];
         }, scores);
     }
+
+    /// <summary>Whether two attention operands have the same leading (batch) dimensions, unbroadcast.</summary>
+    private static bool SameBatch(Tensor a, Tensor b) => a.Dim == b.Dim && a.Shape.Take(a.Dim - 2).SequenceEqual(b.Shape.Take(b.Dim - 2));
 
     private static void CheckAttentionShapes(Tensor query, Tensor key, Tensor value)
     {

@@ -1,0 +1,87 @@
+using Forge.Backends.Cpu;
+using Xunit;
+
+namespace Forge.Tests.Backends;
+
+[Collection(ThreadCountGroup.Name)]
+public sealed class CpuParallelTests
+{
+    [Fact]
+    public void EveryIndexRunsOnceInManyBackToBackRegionsAtEveryThreadCount()
+    {
+        int saved = CpuParallel.Threads;
+        try
+        {
+            foreach (int threads in new[] { 1, 2, 3, 5 })
+            {
+                CpuParallel.Threads = threads;
+                for (int region = 0; region < 300; region++)
+                {
+                    int count = 1 + region * 7 % 1000;
+                    var hits = new int[count];
+                    CpuParallel.For(count, 1, (start, end) =>
+                    {
+                        for (long i = start; i < end; i++) Interlocked.Increment(ref hits[i]);
+                    });
+                    Assert.All(hits, h => Assert.Equal(1, h));
+                }
+            }
+        }
+        finally
+        {
+            CpuParallel.Threads = saved;
+        }
+    }
+
+    [Fact]
+    public void NestedRegionsAndConcurrentCallersRunInlineAndCompleteCorrectly()
+    {
+        int saved = CpuParallel.Threads;
+        try
+        {
+            CpuParallel.Threads = 3;
+            long total = 0;
+            CpuParallel.For(6, 1, (start, end) =>
+            {
+                for (long i = start; i < end; i++)
+                {
+                    CpuParallel.For(100, 1, (s, e) => Interlocked.Add(ref total, e - s));
+                }
+            });
+            Assert.Equal(600, total);
+
+            long concurrent = 0;
+            Parallel.For(0, 8, _ =>
+            {
+                for (int r = 0; r < 50; r++) CpuParallel.For(1000, 10, (s, e) => Interlocked.Add(ref concurrent, e - s));
+            });
+            Assert.Equal(8 * 50 * 1000, concurrent);
+        }
+        finally
+        {
+            CpuParallel.Threads = saved;
+        }
+    }
+
+    [Fact]
+    public void AnExceptionInAChunkReachesTheCallerAsItself()
+    {
+        int saved = CpuParallel.Threads;
+        try
+        {
+            CpuParallel.Threads = 2;
+            var error = Assert.Throws<ForgeException>(() => CpuParallel.For(10, 1, (start, _) =>
+            {
+                if (start > 0) throw new ForgeException("chunk failed");
+            }));
+            Assert.Equal("chunk failed", error.Message);
+            long after = 0;
+            CpuParallel.For(10, 1, (s, e) => Interlocked.Add(ref after, e - s));
+            Assert.Equal(10, after);
+        }
+        finally
+        {
+            CpuParallel.Threads = saved;
+        }
+    }
+}
