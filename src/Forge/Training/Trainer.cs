@@ -15,8 +15,17 @@ namespace Forge.Training;
 public sealed record TrainerStep(long Step, double Loss, double LearningRate, double GradientNorm, double TokensPerSecond);
 
 /// <summary>What <see cref="Trainer{TBatch}.Train"/> did.</summary>
+/// <param name="Step">The last step trained.</param>
+/// <param name="LastLoss">The training loss of the last step.</param>
+/// <param name="LastValidationLoss">The validation loss of the last evaluation, if any.</param>
+/// <param name="BestValidationLoss">The best value of <see cref="TrainerOptions.BestMetric"/> (the validation loss by default), if evaluated.</param>
+/// <param name="StoppedByTimeLimit">Whether <see cref="TrainerOptions.MaxMinutes"/> ended the run.</param>
+/// <param name="ResumedFrom">The checkpoint the run resumed from, if any.</param>
+/// <param name="LastCheckpoint">The checkpoint of the last step.</param>
+/// <param name="BestCheckpoint">The checkpoint of the best evaluation, if any (kept however many later ones are pruned).</param>
+/// <param name="StoppedEarly">Whether <see cref="TrainerOptions.EarlyStoppingPatience"/> ended the run.</param>
 public sealed record TrainingSummary(long Step, double LastLoss, double? LastValidationLoss, double? BestValidationLoss, bool StoppedByTimeLimit,
-    string? ResumedFrom, string LastCheckpoint);
+    string? ResumedFrom, string LastCheckpoint, string? BestCheckpoint = null, bool StoppedEarly = false);
 
 /// <summary>
 /// A model-agnostic training loop in the manner of Hugging Face's Trainer: AdamW (no decay on biases and norms) with linear warmup and
@@ -62,7 +71,12 @@ public sealed class Trainer<TBatch>
         Optimizer = new AdamW(ParameterGroups.WithNoDecay(model, options.WeightDecay), options.LearningRate, options.Beta1, options.Beta2,
             weightDecay: options.WeightDecay);
         int warmup = Math.Min(options.WarmupSteps ?? options.MaxSteps / 20, options.MaxSteps);
-        Scheduler = new CosineWarmupDecay(Optimizer, warmup, options.MaxSteps);
+        Scheduler = options.Schedule switch
+        {
+            LearningRateSchedule.Linear => new LinearWarmupDecay(Optimizer, warmup, options.MaxSteps),
+            LearningRateSchedule.Constant => new LambdaLR(Optimizer, step => step < warmup ? (double)step / warmup : 1.0),
+            _ => new CosineWarmupDecay(Optimizer, warmup, options.MaxSteps),
+        };
     }
 
     /// <summary>The settings.</summary>
@@ -71,7 +85,7 @@ public sealed class Trainer<TBatch>
     /// <summary>The AdamW optimizer.</summary>
     public Optimizer Optimizer { get; }
 
-    /// <summary>The warmup + cosine schedule.</summary>
+    /// <summary>The warmup + decay schedule of <see cref="TrainerOptions.Schedule"/>.</summary>
     public LearningRateScheduler Scheduler { get; }
 
     /// <summary>Where checkpoints are written: <c>OUT/checkpoints</c>.</summary>
@@ -86,8 +100,14 @@ public sealed class Trainer<TBatch>
     /// <summary>Raised after every optimizer step.</summary>
     public event Action<TrainerStep>? StepCompleted;
 
-    /// <summary>Raised after every evaluation with the step and the validation loss.</summary>
-    public event Action<long, double>? Evaluated;
+    /// <summary>
+    /// Computes extra evaluation metrics (name to value, such as accuracy or F1) at every evaluation, with the model in evaluation
+    /// mode and gradients off; they are logged with a <c>val_</c> prefix and may be <see cref="TrainerOptions.BestMetric"/>.
+    /// </summary>
+    public Func<IReadOnlyDictionary<string, double>>? EvaluationMetrics { get; init; }
+
+    /// <summary>Raised after every evaluation with the step and its values (<c>val_loss</c> and the <c>val_</c>-prefixed metrics).</summary>
+    public event Action<long, IReadOnlyDictionary<string, double>>? Evaluated;
 
     /// <summary>Trains until <see cref="TrainerOptions.MaxSteps"/> or the time limit, saving a final checkpoint.</summary>
     public TrainingSummary Train()
@@ -96,14 +116,16 @@ public sealed class Trainer<TBatch>
         long step = 0;
         double? bestValidation = null;
         long bestStep = -1;
+        int staleEvaluations = 0;
         string? resumedFrom = null;
         if (Options.Resume && Checkpoint.FindLatest(CheckpointsDirectory) is string latest)
         {
             TrainingCheckpointState state = TrainingCheckpoint.Load(latest, model, Optimizer, Scheduler, generator);
             step = state.Step;
             if (state.Extra["data"] is JsonObject data) train.LoadStateDict(data);
-            bestValidation = state.Extra["best_val_loss"]?.GetValue<double>();
+            bestValidation = (state.Extra["best_metric"] ?? state.Extra["best_val_loss"])?.GetValue<double>();
             bestStep = state.Extra["best_step"]?.GetValue<long>() ?? -1;
+            staleEvaluations = state.Extra["stale_evaluations"]?.GetValue<int>() ?? 0;
             resumedFrom = latest;
             Log.WriteLine($"Resumed from {latest} (step {step}).");
         }
@@ -115,6 +137,7 @@ public sealed class Trainer<TBatch>
         double lastLoss = double.NaN;
         double? lastValidation = null;
         bool stoppedByTime = false;
+        bool stoppedEarly = false;
         long savedStep = resumedFrom is null ? -1 : step;
         long startStep = step;
         TimeSpan limit = Options.MaxMinutes is double minutes ? TimeSpan.FromMinutes(minutes) : TimeSpan.MaxValue;
@@ -147,29 +170,43 @@ public sealed class Trainer<TBatch>
                 ProgressLine.EstimateRemaining(step - startStep, Options.MaxSteps - step, clock.Elapsed)));
 
             bool improved = false;
-            if (Options.EvalEvery > 0 && validation is not null && step % Options.EvalEvery == 0)
+            if (Options.EvalEvery > 0 && (validation is not null || EvaluationMetrics is not null) && step % Options.EvalEvery == 0)
             {
-                double validationLoss = Evaluate();
-                lastValidation = validationLoss;
-                metrics.LogValidation(step, validationLoss);
-                events.AddScalar("val/loss", validationLoss, step);
-                Evaluated?.Invoke(step, validationLoss);
+                IReadOnlyDictionary<string, double> values = EvaluateAll();
+                if (values.TryGetValue("val_loss", out double validationLoss)) lastValidation = validationLoss;
+                metrics.Write(step, values);
+                foreach (var (name, value) in values) events.AddScalar("val/" + name[4..], value, step);
+                Evaluated?.Invoke(step, values);
                 Progress?.Complete();
-                Log.WriteLine($"step {step}: val_loss {validationLoss:0.0000} (perplexity {Math.Exp(validationLoss):0.00})");
-                if (bestValidation is null || validationLoss < bestValidation)
+                Log.WriteLine($"step {step}: " + string.Join(", ", values.Select(v => $"{v.Key} {v.Value:0.0000}")) +
+                    (values.ContainsKey("val_loss") ? $" (perplexity {Math.Exp(validationLoss):0.00})" : ""));
+                double current = BestValue(values);
+                if (bestValidation is not double best || (Options.BestIsGreater ? current > best : current < best))
                 {
-                    bestValidation = validationLoss;
+                    bestValidation = current;
                     bestStep = step;
                     improved = true;
+                    staleEvaluations = 0;
+                }
+                else
+                {
+                    staleEvaluations++;
                 }
             }
-            if (Options.SaveEvery > 0 && (step % Options.SaveEvery == 0 || improved))
+            stoppedEarly = Options.EarlyStoppingPatience > 0 && staleEvaluations >= Options.EarlyStoppingPatience;
+            if ((Options.SaveEvery > 0 && step % Options.SaveEvery == 0) || improved || stoppedEarly)
             {
-                Save(step, bestValidation, bestStep);
+                Save(step, bestValidation, bestStep, staleEvaluations);
                 savedStep = step;
             }
+            if (stoppedEarly)
+            {
+                Log.WriteLine($"Stopping early at step {step}: {Options.BestMetric} has not improved for {staleEvaluations} evaluations " +
+                    $"(best {bestValidation:0.0000} at step {bestStep}).");
+                break;
+            }
         }
-        if (savedStep != step) Save(step, bestValidation, bestStep);
+        if (savedStep != step) Save(step, bestValidation, bestStep, staleEvaluations);
         Progress?.Complete();
         try
         {
@@ -180,7 +217,37 @@ public sealed class Trainer<TBatch>
             Log.WriteLine($"No loss chart: {e.Message}");
         }
         return new TrainingSummary(step, lastLoss, lastValidation, bestValidation, stoppedByTime, resumedFrom,
-            Checkpoint.StepDirectory(CheckpointsDirectory, step));
+            Checkpoint.StepDirectory(CheckpointsDirectory, step), bestStep >= 0 ? Checkpoint.StepDirectory(CheckpointsDirectory, bestStep) : null,
+            stoppedEarly);
+    }
+
+    /// <summary>
+    /// The validation loss (<c>val_loss</c>, when the trainer has validation data) and the <see cref="EvaluationMetrics"/> with a
+    /// <c>val_</c> prefix, computed in evaluation mode without gradients.
+    /// </summary>
+    public IReadOnlyDictionary<string, double> EvaluateAll()
+    {
+        var values = new Dictionary<string, double>(StringComparer.Ordinal);
+        if (validation is not null) values["val_loss"] = Evaluate();
+        if (EvaluationMetrics is null) return values;
+        model.Eval();
+        try
+        {
+            using var noGrad = GradMode.NoGrad();
+            foreach (var (name, value) in EvaluationMetrics()) values["val_" + name] = value;
+        }
+        finally
+        {
+            model.Train();
+        }
+        return values;
+    }
+
+    private double BestValue(IReadOnlyDictionary<string, double> values)
+    {
+        string name = Options.BestMetric;
+        if (values.TryGetValue(name, out double value) || values.TryGetValue("val_" + name, out value)) return value;
+        throw new ForgeException($"The best-model metric '{name}' is not among the evaluation values: {string.Join(", ", values.Keys)}.");
     }
 
     /// <summary>The mean loss over the first <see cref="TrainerOptions.EvalBatches"/> validation batches, in evaluation mode without gradients.</summary>
@@ -228,13 +295,14 @@ public sealed class Trainer<TBatch>
         return (loss, norm, tokens);
     }
 
-    private void Save(long step, double? bestValidation, long bestStep)
+    private void Save(long step, double? bestValidation, long bestStep, int staleEvaluations)
     {
         var extra = new JsonObject { ["data"] = train.StateDict() };
         if (bestValidation is double best)
         {
-            extra["best_val_loss"] = best;
+            extra["best_metric"] = best;
             extra["best_step"] = bestStep;
+            extra["stale_evaluations"] = staleEvaluations;
         }
         string directory = Checkpoint.StepDirectory(CheckpointsDirectory, step);
         TrainingCheckpoint.Save(directory, model, step, Optimizer, Scheduler, generator, extra);

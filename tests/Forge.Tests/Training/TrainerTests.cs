@@ -27,7 +27,8 @@ public sealed class TrainerTests : IDisposable
 
     private sealed record Setup(Gpt2LanguageModel Model, Trainer<(Tensor Input, Tensor Target)> Trainer);
 
-    private static Setup Create(string output, int steps, bool resume = false, int saveEvery = 4, int evalEvery = 0)
+    private static Setup Create(string output, int steps, bool resume = false, int saveEvery = 4, int evalEvery = 0,
+        Func<TrainerOptions, TrainerOptions>? adjust = null, Func<IReadOnlyDictionary<string, double>>? metrics = null)
     {
         var (train, validation) = Stream(3000).Split(0.1);
         var model = new Gpt2LanguageModel(Micro, seed: 2);
@@ -38,8 +39,11 @@ public sealed class TrainerTests : IDisposable
             OutputDirectory = output, MaxSteps = steps, LearningRate = 1e-2, WarmupSteps = 2, SaveEvery = saveEvery, EvalEvery = evalEvery,
             EvalBatches = 3, KeepLast = 2, Resume = resume,
         };
-        var trainer = new Trainer<(Tensor Input, Tensor Target)>(model, b => model.Loss(b.Input, b.Target), loader, options,
-            () => Enumerable.Range(0, validationLoader.BatchesPerEpoch).Select(i => validationLoader.GetBatch(0, i)), model.Generator, b => b.Input.Numel);
+        var trainer = new Trainer<(Tensor Input, Tensor Target)>(model, b => model.Loss(b.Input, b.Target), loader, adjust?.Invoke(options) ?? options,
+            () => Enumerable.Range(0, validationLoader.BatchesPerEpoch).Select(i => validationLoader.GetBatch(0, i)), model.Generator, b => b.Input.Numel)
+        {
+            EvaluationMetrics = metrics,
+        };
         return new Setup(model, trainer);
     }
 
@@ -66,6 +70,52 @@ public sealed class TrainerTests : IDisposable
         Assert.Contains("step-30", kept);
         Assert.True(kept.Length <= 3, string.Join(", ", kept));
         Assert.Equal(Checkpoint.StepDirectory(Path.Combine(output, "checkpoints"), 40), summary.LastCheckpoint);
+    }
+
+    [Fact]
+    public void EarlyStoppingEndsTheRunWhenTheBestMetricStopsImprovingAndKeepsTheBestCheckpoint()
+    {
+        string output = Path.Combine(root, "early");
+        double[] accuracies = [0.5, 0.75, 0.7, 0.6, 0.9];
+        int evaluation = 0;
+        Setup setup = Create(output, steps: 50, saveEvery: 0, evalEvery: 5,
+            adjust: o => o with { BestMetric = "accuracy", EarlyStoppingPatience = 2, KeepLast = 1 },
+            metrics: () => new Dictionary<string, double> { ["accuracy"] = accuracies[evaluation++] });
+        var seen = new List<IReadOnlyDictionary<string, double>>();
+        setup.Trainer.Evaluated += (_, values) => seen.Add(values);
+        TrainingSummary summary = setup.Trainer.Train();
+
+        Assert.True(summary.StoppedEarly);
+        Assert.Equal(20, summary.Step);
+        Assert.Equal(0.75, summary.BestValidationLoss);
+        Assert.Equal(Checkpoint.StepDirectory(Path.Combine(output, "checkpoints"), 10), summary.BestCheckpoint);
+        Assert.True(Directory.Exists(summary.BestCheckpoint));
+        Assert.Equal(4, seen.Count);
+        Assert.All(seen, v => Assert.True(v.ContainsKey("val_loss") && v.ContainsKey("val_accuracy")));
+        var records = MetricsLog.Read(Path.Combine(output, MetricsLog.FileName));
+        Assert.Equal([0.5, 0.75, 0.7, 0.6], records.Where(r => r["val_accuracy"] is not null).Select(r => (double)r["val_accuracy"]!));
+    }
+
+    [Fact]
+    public void AnUnknownBestMetricIsAClearError()
+    {
+        Setup setup = Create(Path.Combine(root, "unknown"), steps: 4, evalEvery: 2, adjust: o => o with { BestMetric = "f1" });
+        var error = Assert.Throws<ForgeException>(() => setup.Trainer.Train());
+        Assert.Contains("'f1'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("val_loss", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TheLinearScheduleWarmsUpThenDecaysLinearlyToZero()
+    {
+        Setup setup = Create(Path.Combine(root, "linear"), steps: 10, saveEvery: 0,
+            adjust: o => o with { Schedule = LearningRateSchedule.Linear, WarmupSteps = 2, LearningRate = 1e-2 });
+        var rates = new List<double>();
+        setup.Trainer.StepCompleted += step => rates.Add(step.LearningRate);
+        setup.Trainer.Train();
+        double[] expected = [0, 5e-3, 1e-2, 8.75e-3, 7.5e-3, 6.25e-3, 5e-3, 3.75e-3, 2.5e-3, 1.25e-3];
+        Assert.Equal(expected.Length, rates.Count);
+        for (int i = 0; i < expected.Length; i++) Assert.Equal(expected[i], rates[i], 12);
     }
 
     [Fact]
