@@ -6,7 +6,7 @@ namespace Forge.Data;
 /// One encoded, labeled example: token ids with the special tokens in place, their segment ids, and either one label (sequence
 /// classification) or one label per token (token classification, −100 where no prediction counts).
 /// </summary>
-public sealed record LabeledExample(int[] InputIds, int[] TokenTypeIds, int[] Labels);
+public sealed record EncodedExample(int[] InputIds, int[] TokenTypeIds, int[] Labels);
 
 /// <summary>
 /// A padded batch of labeled examples: Int64 <c>[batch, length]</c> ids, segment ids and attention mask (1 for real tokens), and
@@ -21,7 +21,7 @@ public sealed record LabeledBatch(Tensor InputIds, Tensor TokenTypeIds, Tensor A
     /// Pads <paramref name="examples"/> to the longest of them (dynamic padding, as Hugging Face's DataCollatorWithPadding): ids with
     /// <paramref name="padTokenId"/>, segment ids and mask with 0, per-token labels with −100.
     /// </summary>
-    public static LabeledBatch Collate(IReadOnlyList<LabeledExample> examples, int padTokenId)
+    public static LabeledBatch Collate(IReadOnlyList<EncodedExample> examples, int padTokenId)
     {
         ArgumentNullException.ThrowIfNull(examples);
         if (examples.Count == 0) throw new ForgeException("A batch needs at least one example.");
@@ -36,7 +36,7 @@ public sealed record LabeledBatch(Tensor InputIds, Tensor TokenTypeIds, Tensor A
         if (perToken) Array.Fill(labels, LanguageModelMasker.IgnoreIndex);
         for (int b = 0; b < count; b++)
         {
-            LabeledExample example = examples[b];
+            EncodedExample example = examples[b];
             if (example.TokenTypeIds.Length != example.InputIds.Length || (perToken ? example.Labels.Length != example.InputIds.Length : example.Labels.Length != 1))
             {
                 throw new ForgeException($"Example {b} has {example.InputIds.Length} ids, {example.TokenTypeIds.Length} segment ids and " +
