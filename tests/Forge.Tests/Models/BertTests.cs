@@ -170,6 +170,23 @@ public sealed class BertTests : IDisposable
     }
 
     [Fact]
+    public void UntiedDecoderRoundTripsAndAMissingPoolerIsAnError()
+    {
+        var model = new BertForMaskedLM(Micro with { TieWordEmbeddings = false }, seed: 6);
+        string directory = Path.Combine(root, "untied");
+        model.SavePretrained(directory);
+        var reloaded = BertForMaskedLM.FromPretrained(directory);
+        Assert.NotNull(reloaded.Cls.Predictions.Decoder);
+        Assert.Empty(reloaded.LoadReport!.NewlyInitialized);
+        Tensor ids = Tensor.FromArray(new long[] { 1, 2, 3, 4 }, 1, 4);
+        Assert.Equal(model.Forward(new BertInput(ids)).ToArray<float>(), reloaded.Forward(new BertInput(ids)).ToArray<float>());
+
+        var classifier = new BertForSequenceClassification(Micro);
+        classifier.Bert.Pooler = null;
+        Assert.Contains("no pooler", Assert.Throws<ForgeException>(() => classifier.Forward(new BertInput(ids))).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ClassifierFromAMaskedLanguageModelKeepsTheTrunkAndReportsTheNewHead()
     {
         var mlm = BertForMaskedLM.FromPretrained(Directory("bert-mlm"));

@@ -95,7 +95,7 @@ public sealed class BertPreTrainingHeads : Module<BertModelOutput, BertPreTraini
     protected override BertPreTrainingOutput ForwardCore(BertModelOutput input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        return new BertPreTrainingOutput(Predictions.Forward(input.LastHiddenState), SeqRelationship.Forward(input.PoolerOutput!));
+        return new BertPreTrainingOutput(Predictions.Forward(input.LastHiddenState), SeqRelationship.Forward(BertModel.Pooled(input)));
     }
 }
 
@@ -168,7 +168,7 @@ public sealed partial class BertForSequenceClassification : Module<BertInput, Te
     public PretrainedLoadReport? LoadReport { get; private set; }
 
     /// <inheritdoc />
-    protected override Tensor ForwardCore(BertInput input) => Classifier.Forward(Dropout.Forward(Bert.Forward(input).PoolerOutput!));
+    protected override Tensor ForwardCore(BertInput input) => Classifier.Forward(Dropout.Forward(BertModel.Pooled(Bert.Forward(input))));
 
     /// <summary>
     /// The loss against <paramref name="labels"/>: cross-entropy for Int64 classes [batch], mean squared error for regression

@@ -65,6 +65,10 @@ public sealed partial class BertModel : Module<BertInput, BertModelOutput>
         return new BertModelOutput(hidden, Pooler?.Forward(hidden));
     }
 
+    /// <summary>The pooled output, which a head on the [CLS] state needs; a <see cref="ForgeException"/> when the trunk has no pooler.</summary>
+    internal static Tensor Pooled(BertModelOutput output) =>
+        output.PoolerOutput ?? throw new ForgeException("This BERT head reads the pooled [CLS] state, but its trunk has no pooler (Bert.Pooler is null).");
+
     /// <summary>
     /// Copies the embeddings and encoder (and the pooler when both models have one) of <paramref name="source"/>, for example the
     /// trunk of a masked-language model into a new classifier's. Shapes must match; the result lists what was not copied.
