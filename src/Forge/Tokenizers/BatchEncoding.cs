@@ -26,4 +26,8 @@ public enum PaddingSide
 /// <summary>The token ids of a batch of texts with their attention masks (1 for a real token, 0 for padding).</summary>
 /// <param name="InputIds">One row of ids per text.</param>
 /// <param name="AttentionMask">One row per text, the same length as its ids.</param>
-public sealed record BatchEncoding(int[][] InputIds, int[][] AttentionMask);
+public sealed record BatchEncoding(int[][] InputIds, int[][] AttentionMask)
+{
+    /// <summary>One row of segment ids per text (0 for the first text of a pair, 1 for the second), for tokenizers that have them; otherwise null.</summary>
+    public int[][]? TokenTypeIds { get; init; }
+}

@@ -134,4 +134,63 @@ public sealed class TokenizerCommandTests : IDisposable
         Assert.Equal(ForgeCli.Success, code);
         Assert.Contains("train", output, StringComparison.Ordinal);
     }
+
+    private static readonly string BertDirectory = Path.Combine(AppContext.BaseDirectory, "fixtures", "bert", "hf", "small-vocab");
+
+    [Fact]
+    public void TokenizePrintsHuggingFaceIdsForABertVocabTxtDirectory()
+    {
+        string directory = Path.Combine(root, "bert");
+        Directory.CreateDirectory(directory);
+        File.Copy(Tokenizers.WordPieceReferenceTests.VocabPath, Path.Combine(directory, "vocab.txt"));
+        var (code, output, error) = Run("tokenize", "--tokenizer", directory, "--text", "i like strawberries", "--json");
+        Assert.True(code == ForgeCli.Success, error);
+        Assert.Equal(new[] { 101, 1045, 2066, 13137, 20968, 102 }, JsonSerializer.Deserialize<int[]>(output));
+    }
+
+    [Fact]
+    public void TokenizeReadsABertTokenizerJsonDirectory()
+    {
+        string text = "The capital of France is [MASK].";
+        int[] expected = WordPieceTokenizer.FromTokenizerJson(Path.Combine(BertDirectory, "tokenizer.json")).Encode(text);
+        var (code, output, error) = Run("tokenize", "--tokenizer", BertDirectory, "--text-file", WriteText("t.txt", text));
+        Assert.True(code == ForgeCli.Success, error);
+        Assert.Equal(expected, output.Trim().Split(' ').Select(int.Parse));
+        Assert.Equal(7, expected[0]);
+    }
+
+    [Fact]
+    public void TokenizeNeedsExactlyOneOfTextAndTextFile()
+    {
+        var (code, _, error) = Run("tokenize", "--tokenizer", BertDirectory);
+        Assert.Equal(ForgeCli.Failure, code);
+        Assert.Contains("exactly one of --text-file and --text", error, StringComparison.Ordinal);
+        (code, _, _) = Run("tokenize", "--tokenizer", BertDirectory, "--text", "a", "--text-file", WriteText("a.txt", "a"));
+        Assert.Equal(ForgeCli.Failure, code);
+    }
+
+    [Fact]
+    public void TokenizerTrainWordPieceWritesABertDirectoryThatTokenizeReads()
+    {
+        string corpus = WriteText("corpus.txt", string.Concat(Enumerable.Repeat(Corpus, 20)));
+        string directory = Path.Combine(root, "wp");
+        var (code, output, error) = Run("tokenizer", "train", "--type", "wordpiece", "--data", corpus, "--vocab-size", "60", "--out", directory);
+        Assert.True(code == ForgeCli.Success, error);
+        Assert.Contains("WordPiece vocabulary of 60 tokens", output, StringComparison.Ordinal);
+        var tokenizer = Assert.IsType<WordPieceTokenizer>(AutoTokenizer.FromDirectory(directory));
+        Assert.Equal("[CLS]", tokenizer.IdToToken(2));
+
+        (code, output, _) = Run("tokenize", "--tokenizer", directory, "--text", "The whale rose.");
+        Assert.Equal(ForgeCli.Success, code);
+        Assert.Equal(tokenizer.Encode("The whale rose."), output.Trim().Split(' ').Select(int.Parse));
+    }
+
+    [Fact]
+    public void UnknownTokenizerTypeIsAUsageError()
+    {
+        string corpus = WriteText("corpus.txt", Corpus);
+        var (code, _, error) = Run("tokenizer", "train", "--type", "unigram", "--data", corpus, "--vocab-size", "300", "--out", Path.Combine(root, "t"));
+        Assert.Equal(ForgeCli.UsageError, code);
+        Assert.Contains("unigram", error, StringComparison.Ordinal);
+    }
 }
