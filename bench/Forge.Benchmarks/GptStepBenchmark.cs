@@ -95,7 +95,8 @@ internal static class GptStepBenchmark
     /// <summary>One training step as the Trainer runs it; returns the loss.</summary>
     private static double Step(Gpt2LanguageModel model, AdamW optimizer, Tensor inputs, Tensor targets)
     {
-        optimizer.ZeroGrad();
+        using var scope = TensorScope.Begin();
+        optimizer.ZeroGrad(setToNone: false);
         Tensor loss = model.Loss(inputs, targets);
         loss.Backward();
         GradientClipping.ClipGradNorm(model.Parameters(), 1.0f);
