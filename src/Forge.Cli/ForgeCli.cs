@@ -98,6 +98,7 @@ internal static class ForgeCli
     /// <summary>Descriptions of the commands that group others (<c>forge tokenizer train</c>, <c>forge train gpt</c>).</summary>
     internal static IReadOnlyDictionary<string, string> Groups { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
     {
+        ["bench"] = "Measure GEMM, training and generation speed.",
         ["tokenizer"] = "Train tokenizers.",
         ["train"] = "Train a model.",
     };

@@ -64,9 +64,8 @@ internal static class Engine
     /// <summary>Stores the gradient of a leaf (or a tensor that retains its gradient); an engine-owned gradient is kept without a copy.</summary>
     private static void Accumulate(Tensor tensor, Tensor grad, bool createGraph, bool transfer)
     {
-        if (tensor.Grad is null) tensor.Grad = createGraph ? grad : transfer ? grad.Detach() : grad.Detach().Clone();
-        else if (createGraph) tensor.Grad = tensor.Grad.Add(grad);
-        else tensor.Grad.AddInPlace(grad);
+        if (createGraph) tensor.Grad = tensor.Grad is { } existing ? existing.Add(grad) : grad;
+        else if (!tensor.AccumulateIntoGrad(grad)) tensor.Grad = transfer ? grad.Detach() : grad.Detach().Clone();
     }
 
     /// <summary>

@@ -51,10 +51,11 @@ public static class TextGeneration
     {
         var sequence = new List<int>(prompt);
         var generated = new List<int>();
-        KeyValueCache? cache = config.UseCache ? new KeyValueCache() : null;
+        KeyValueCache? cache = config.UseCache ? new KeyValueCache(Math.Min(model.ContextLength, prompt.Count + config.MaxNewTokens)) : null;
         var random = new Generator(config.Seed);
         int context = model.ContextLength;
         int cached = 0;
+        double[]? scores = null;
         for (int step = 0; step < config.MaxNewTokens; step++)
         {
             int[] input;
@@ -68,8 +69,12 @@ public static class TextGeneration
                 input = [.. sequence.Skip(cache is null ? 0 : cached)];
             }
             cached = sequence.Count;
-            double[] scores = LastLogits(model, [input], cache)[0];
-            int next = Choose(scores, sequence, config, random);
+            int next;
+            using (TensorScope.Begin())
+            {
+                scores = LastLogits(model, input, cache, scores);
+                next = Choose(scores, sequence, config, random);
+            }
             sequence.Add(next);
             generated.Add(next);
             if (onToken is not null && !onToken(next)) break;
@@ -159,6 +164,23 @@ public static class TextGeneration
 
     private static IEnumerable<int> TopIndices(double[] scores, int count) =>
         Enumerable.Range(0, scores.Length).OrderByDescending(i => scores[i]).Take(count);
+
+    /// <summary>The logits of the last position of <paramref name="input"/>, written into <paramref name="scores"/> when it has the right length.</summary>
+    private static double[] LastLogits(ICausalLanguageModel model, int[] input, KeyValueCache? cache, double[]? scores)
+    {
+        long[] ids = [.. input.Select(t => (long)t)];
+        Tensor logits = model.Logits(Tensor.FromArray(ids, 1, input.Length), cache);
+        int vocabulary = logits.Size(-1);
+        if (logits.Dim != 3 || logits.Size(0) != 1 || logits.Size(1) != input.Length)
+            throw new ForgeException($"The model returned logits of shape {Tensor.Format(logits.Shape)} for input [1, {input.Length}]: expected [1, {input.Length}, vocabulary].");
+        Tensor last = logits.Select(1, input.Length - 1).Select(0, 0);
+        if (last.DType != DType.Float32 || !last.IsContiguous) last = last.Contiguous().To(DType.Float32);
+        if (scores is null || scores.Length != vocabulary) scores = new double[vocabulary];
+        ReadOnlySpan<float> values = last.Span<float>();
+        for (int i = 0; i < vocabulary; i++) scores[i] = values[i];
+        GC.KeepAlive(last);
+        return scores;
+    }
 
     /// <summary>The logits of the last position of each row of <paramref name="inputs"/> (rows of equal length).</summary>
     private static double[][] LastLogits(ICausalLanguageModel model, int[][] inputs, KeyValueCache? cache)

@@ -23,7 +23,7 @@ public sealed class ParameterState
         ArgumentNullException.ThrowIfNull(parameter);
         if (!Buffers.TryGetValue(name, out Tensor? buffer))
         {
-            buffer = Tensor.Zeros([.. parameter.Shape], DType.Float32, parameter.Device);
+            buffer = TensorScope.Keep(Tensor.Zeros([.. parameter.Shape], DType.Float32, parameter.Device));
             Buffers[name] = buffer;
         }
         return buffer;
@@ -108,13 +108,16 @@ public abstract class Optimizer
     /// <summary>Updates one contiguous Float32 parameter in place from its contiguous Float32 gradient.</summary>
     protected abstract void Update(ParameterGroup group, Tensor parameter, Tensor gradient, ParameterState state);
 
-    /// <summary>Clears the gradients: sets them to null, or to zero when <paramref name="setToNone"/> is false.</summary>
+    /// <summary>
+    /// Clears the gradients: sets them to null, or to zero when <paramref name="setToNone"/> is false, which keeps the
+    /// gradient buffers for the next backward (no new memory per step; the next backward writes instead of adding).
+    /// </summary>
     public void ZeroGrad(bool setToNone = true)
     {
         foreach (Tensor p in parameters)
         {
             if (setToNone) p.Grad = null;
-            else p.Grad?.Zero();
+            else p.ZeroGradKeepingBuffer();
         }
     }
 
@@ -195,7 +198,7 @@ public abstract class Optimizer
         foreach (var (index, s) in loaded)
         {
             var copy = new ParameterState { StepCount = s.StepCount };
-            foreach (var (name, tensor) in s.Buffers) copy.Buffers[name] = tensor.To(DType.Float32).Clone();
+            foreach (var (name, tensor) in s.Buffers) copy.Buffers[name] = TensorScope.Keep(tensor.To(DType.Float32).Clone());
             state[parameters[index]] = copy;
         }
         for (int g = 0; g < groups.Count; g++) groups[g].OptionsFromJson((JsonObject)groupsJson[g]!);

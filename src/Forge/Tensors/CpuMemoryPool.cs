@@ -23,8 +23,12 @@ internal static class CpuMemoryPool
     private static readonly ConcurrentDictionary<int, SizeClass> Sizes = new();
     private static long pooledBytes, freshBytes, collections;
 
-    /// <summary>The most bytes the pool holds: an eighth of the memory available to the process, at most 2 GiB.</summary>
-    public static long CapacityBytes { get; } = Math.Min(2L << 30, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 8);
+    /// <summary>
+    /// The most bytes the pool holds: a quarter of the memory available to the process, at most 16 GiB. Arrays only come back
+    /// after a storage used them, so the pool never holds more than the largest set of storages alive at once (a training
+    /// step's activations and temporaries); the bound only keeps a huge step from pinning most of the machine's memory.
+    /// </summary>
+    public static long CapacityBytes { get; } = Math.Min(16L << 30, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 4);
 
     /// <summary>Bytes held for reuse now.</summary>
     public static long PooledBytes => Interlocked.Read(ref pooledBytes);
@@ -89,9 +93,16 @@ internal static class CpuMemoryPool
         public long LastUsed;
     }
 
-    /// <summary>Owns one pooled array for a storage's lifetime and returns it to the pool when collected.</summary>
-    private sealed class Lease(long[] array)
+    /// <summary>Owns one pooled array for a storage's lifetime and returns it to the pool when collected, or earlier when released.</summary>
+    internal sealed class Lease(long[] array) : IDisposable
     {
-        ~Lease() => Return(array);
+        /// <summary>Returns the array now (a <see cref="TensorScope"/> ended); the finalizer then has nothing left to do.</summary>
+        public void Dispose()
+        {
+            GC.SuppressFinalize(this);
+            CpuMemoryPool.Return(array);
+        }
+
+        ~Lease() => CpuMemoryPool.Return(array);
     }
 }

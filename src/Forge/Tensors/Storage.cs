@@ -8,10 +8,12 @@ namespace Forge.Tensors;
 public sealed unsafe class Storage
 {
     private readonly object? owner;
+    private readonly void* pointer;
+    private bool released;
 
     private Storage(void* pointer, long length, DType dtype, Device device, object? owner)
     {
-        Pointer = pointer;
+        this.pointer = pointer;
         Length = length;
         DType = dtype;
         Device = device;
@@ -30,8 +32,14 @@ public sealed unsafe class Storage
     /// <summary>Size in bytes.</summary>
     public long ByteLength => Length * DType.SizeOf();
 
-    /// <summary>Address of element 0. Stable for the storage's lifetime.</summary>
-    internal void* Pointer { get; }
+    /// <summary>Address of element 0. Stable for the storage's lifetime; a storage released by a <see cref="TensorScope"/> throws.</summary>
+    internal void* Pointer => released ? throw ReleasedError() : pointer;
+
+    /// <summary>True once a <see cref="TensorScope"/> gave the memory back to the pool.</summary>
+    public bool IsReleased => released;
+
+    /// <summary>Set for storages that outlive the scope they were allocated in (gradients, optimizer state, caches).</summary>
+    internal bool Kept { get; set; }
 
     /// <summary>The object that keeps the memory alive (a pinned array or a file mapping).</summary>
     internal object? Owner => owner;
@@ -47,8 +55,22 @@ public sealed unsafe class Storage
         if (words > Array.MaxLength) throw new ForgeException($"Cannot allocate {length} elements of {dtype}: more than the {Array.MaxLength * 8L} bytes one CPU storage can hold.");
         object owner = CpuMemoryPool.Rent((int)Math.Max(words, 1), zeroed, out long[] array);
         void* pointer = System.Runtime.CompilerServices.Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(array));
-        return new Storage(pointer, length, dtype, Device.Cpu, owner);
+        var storage = new Storage(pointer, length, dtype, Device.Cpu, owner);
+        if (owner is CpuMemoryPool.Lease) TensorScope.Current?.Track(storage);
+        return storage;
     }
+
+    /// <summary>Gives a pooled array back to the pool now; later access throws. Returns false for memory the pool does not own.</summary>
+    internal bool Release()
+    {
+        if (released || owner is not CpuMemoryPool.Lease lease) return false;
+        released = true;
+        lease.Dispose();
+        return true;
+    }
+
+    private static ForgeException ReleasedError() =>
+        new("This tensor's memory was given back when the TensorScope it was created in ended; keep it with TensorScope.Keep, or create it outside the scope.");
 
     /// <summary>Wraps memory owned by <paramref name="owner"/> (which must keep it valid while it is reachable).</summary>
     internal static Storage Wrap(void* pointer, long length, DType dtype, Device device, object owner) =>

@@ -15,6 +15,8 @@ public partial class Tensor
     internal readonly long[] strides;
     internal readonly long offset;
     private bool requiresGrad;
+    private Tensor? grad;
+    private bool gradIsStale;
     private List<Func<Tensor, Tensor?>>? hooks;
 
     internal Tensor(Storage storage, int[] shape, long[] strides, long offset)
@@ -80,8 +82,50 @@ public partial class Tensor
         }
     }
 
-    /// <summary>The accumulated gradient of a leaf (or of a tensor that called <see cref="RetainGrad"/>).</summary>
-    public Tensor? Grad { get; set; }
+    /// <summary>
+    /// The accumulated gradient of a leaf (or of a tensor that called <see cref="RetainGrad"/>). Its memory outlives any
+    /// <see cref="TensorScope"/>.
+    /// </summary>
+    public Tensor? Grad
+    {
+        get
+        {
+            if (gradIsStale)
+            {
+                gradIsStale = false;
+                grad!.Zero();
+            }
+            return grad;
+        }
+        set
+        {
+            if (value is not null) value.Storage.Kept = true;
+            grad = value;
+            gradIsStale = false;
+        }
+    }
+
+    /// <summary>
+    /// Zeroes <see cref="Grad"/> lazily: the buffer is kept, and the next backward writes into it instead of adding (or it is
+    /// cleared when read first), which saves a pass over every gradient each step.
+    /// </summary>
+    internal void ZeroGradKeepingBuffer() => gradIsStale = grad is not null;
+
+    /// <summary>Adds <paramref name="value"/> to the gradient in place, or copies it over a gradient zeroed lazily; false when there is none.</summary>
+    internal bool AccumulateIntoGrad(Tensor value)
+    {
+        if (grad is null) return false;
+        if (gradIsStale)
+        {
+            gradIsStale = false;
+            grad.CopyFrom(value);
+        }
+        else
+        {
+            grad.AddInPlace(value);
+        }
+        return true;
+    }
 
     /// <summary>The node that produced this tensor, or null for a leaf.</summary>
     public GradNode? GradFn { get; internal set; }

@@ -274,9 +274,14 @@ public sealed class Trainer<TBatch>
         }
     }
 
+    /// <summary>
+    /// One optimizer step. Gradient buffers are kept from step to step and the step's temporaries go back to the memory pool
+    /// when it ends (<see cref="TensorScope"/>), so after the first step a step allocates no new tensor memory.
+    /// </summary>
     private (double Loss, double GradientNorm, long Tokens) TrainStep()
     {
-        Optimizer.ZeroGrad();
+        using var scope = TensorScope.Begin();
+        Optimizer.ZeroGrad(setToNone: false);
         int accumulation = Options.GradientAccumulationSteps;
         double loss = 0;
         long tokens = 0;

@@ -67,6 +67,24 @@ public sealed unsafe class GemmTests
 
     [Theory]
     [MemberData(nameof(Kernels))]
+    public void SingleRowProductsMatchNaiveForBothWeightLayoutsWithBiasAndAccumulation(string kernel)
+    {
+        var random = new Random(21);
+        // Decoding's products: one row times a Conv1D weight (row-major) or a Linear weight / tied head (transposed), large
+        // enough to be split over threads, and a transposed (strided) left row.
+        foreach (var (k, n) in new[] { (768, 2304), (300, 1300), (65, 17) })
+        {
+            float[] bias = [.. Enumerable.Range(0, n).Select(i => (float)Math.Sin(i))];
+            foreach (bool transposeB in new[] { false, true })
+            {
+                CheckProduct(kernel, Operand.Random(random, 1, k, false), Operand.Random(random, k, n, transposeB), accumulate: false, $"1x{k}x{n}");
+                CheckProduct(kernel, Operand.Random(random, 1, k, true), Operand.Random(random, k, n, transposeB), accumulate: true, $"1x{k}x{n}", bias);
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Kernels))]
     public void AccumulatesIntoTheResultWhenAsked(string kernel)
     {
         var random = new Random(9);
@@ -268,9 +286,9 @@ public sealed class GemmThreadingTests
     {
         var generator = new Generator(8);
         Tensor[] lefts = [Tensor.Randn([200, 300], generator), Tensor.Randn([3, 40, 300], generator), Tensor.Randn([300, 13], generator).MT,
-            Tensor.Randn([50, 900], generator)];
+            Tensor.Randn([50, 900], generator), Tensor.Randn([1, 900], generator), Tensor.Randn([1, 700], generator)];
         Tensor[] rights = [Tensor.Randn([300, 190], generator), Tensor.Randn([3, 300, 90], generator), Tensor.Randn([300, 500], generator),
-            Tensor.Randn([900, 2100], generator)];
+            Tensor.Randn([900, 2100], generator), Tensor.Randn([900, 2100], generator), Tensor.Randn([3000, 700], generator).MT];
         int saved = CpuParallel.Threads;
         try
         {

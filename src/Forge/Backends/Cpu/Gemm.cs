@@ -93,6 +93,11 @@ internal static unsafe class Gemm
     public static void Multiply(GemmKernel kernel, int batch, int m, int n, int k, StridedMatrix a, StridedMatrix b, float* c, long ldc, long batchStrideC,
         bool accumulate, float* bias = null, CausalProduct? causal = null)
     {
+        if (m == 1 && causal is null && k > 0 && (b.ColumnStride == 1 || b.RowStride == 1))
+        {
+            Gemv.Multiply(batch, n, k, a, b, c, batchStrideC, accumulate, bias);
+            return;
+        }
         var shape = new Structure(causal);
         switch (kernel)
         {

@@ -49,8 +49,10 @@ public sealed class Gpt2Attention : Module<Gpt2Attention.Input, Tensor>
         int past = key.Size(2) - length;
 
         float dropout = Training ? attentionDropout : 0;
+        // One new position (a decoding step) may attend every cached key, so it needs no mask.
         Tensor attended = past == 0
             ? Functional.ScaledDotProductAttention(query, key, value, isCausal: true, dropout: dropout, generator: generator).Output
+            : length == 1 ? Functional.ScaledDotProductAttention(query, key, value, dropout: dropout, generator: generator).Output
             : Functional.ScaledDotProductAttention(query, key, value, CausalMask(length, past), dropout: dropout, generator: generator).Output;
         Tensor merged = attended.Transpose(1, 2).Reshape(batch, length, width);
         return ResidDropout.Forward(CProj.Forward(merged));

@@ -103,7 +103,7 @@ public abstract class Module
         foreach (Parameter p in Parameters())
         {
             if (setToNone) p.Grad = null;
-            else p.Grad?.Zero();
+            else p.ZeroGradKeepingBuffer();
         }
     }
 

@@ -1,0 +1,55 @@
+using System.Diagnostics;
+using Forge.Generation;
+using Forge.Models.Gpt2;
+using Forge.Tensors;
+
+namespace Forge.Benchmarking;
+
+/// <summary>What <see cref="GenerationBenchmark.Run"/> measured.</summary>
+/// <param name="Tokens">Tokens generated.</param>
+/// <param name="Seconds">Wall time of the whole generation.</param>
+/// <param name="FirstTokenMs">Wall time until the first token was chosen.</param>
+/// <param name="CpuSeconds">Processor time of the generation, summed over threads.</param>
+/// <param name="AllocatedBytes">Managed bytes allocated during generation.</param>
+/// <param name="PeakResidentMiB">Peak resident memory of the process.</param>
+public sealed record GenerationResult(int Tokens, double Seconds, double FirstTokenMs, double CpuSeconds, long AllocatedBytes, double PeakResidentMiB)
+{
+    /// <summary>Generated tokens per second of wall time.</summary>
+    public double TokensPerSecond => Tokens / Seconds;
+
+    /// <summary>Milliseconds per token.</summary>
+    public double MsPerToken => Seconds * 1000 / Tokens;
+}
+
+/// <summary>
+/// Times greedy fp32 decoding with the key-value cache (<see cref="TextGeneration.Generate"/>) from a one-token prompt, on a
+/// randomly initialized GPT-2 (seed 1), without an end-of-sequence token so every run produces the asked number of tokens.
+/// </summary>
+public static class GenerationBenchmark
+{
+    /// <summary>Generates <paramref name="tokens"/> tokens once untimed (warm-up of 8 tokens) and once timed.</summary>
+    public static GenerationResult Run(Gpt2Config config, int tokens)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        if (tokens < 1 || tokens >= config.NPositions)
+            throw new ForgeException($"tokens must be between 1 and {config.NPositions - 1} (the model's context less the prompt), found {tokens}.");
+        var model = new Gpt2LanguageModel(config, seed: 1);
+        model.Eval();
+        int[] prompt = [config.BosTokenId < config.VocabSize ? config.BosTokenId : 0];
+        TextGeneration.Generate(model, prompt, new GenerationConfig { Strategy = DecodingStrategy.Greedy, MaxNewTokens = Math.Min(8, tokens) });
+        var timed = new GenerationConfig { Strategy = DecodingStrategy.Greedy, MaxNewTokens = tokens };
+        ProcessStats before = ProcessStats.Now();
+        long start = Stopwatch.GetTimestamp();
+        double firstTokenMs = 0;
+        int count = 0;
+        TextGeneration.Generate(model, prompt, timed, _ =>
+        {
+            if (count++ == 0) firstTokenMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            return true;
+        });
+        double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        ProcessStats after = ProcessStats.Now();
+        return new GenerationResult(count, seconds, firstTokenMs, (after.ProcessorTime - before.ProcessorTime).TotalSeconds,
+            after.AllocatedBytes - before.AllocatedBytes, ProcessStats.PeakResidentMiB());
+    }
+}

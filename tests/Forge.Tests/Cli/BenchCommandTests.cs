@@ -1,0 +1,55 @@
+using System.Text.Json;
+using Forge.Cli;
+using Xunit;
+
+namespace Forge.Tests.Cli;
+
+public sealed class BenchCommandTests
+{
+    private static JsonElement RunJson(params string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        int code = ForgeCli.Run(args, output, error, ForgeCli.DiscoverCommands());
+        Assert.True(code == ForgeCli.Success, error.ToString());
+        return JsonDocument.Parse(output.ToString()).RootElement;
+    }
+
+    [Fact]
+    public void BenchGemmReportsPositiveGflopsForTheGivenShape()
+    {
+        JsonElement report = RunJson("bench", "gemm", "--m", "48", "--n", "40", "--k", "32", "--layout", "NT", "--repeat", "1", "--json");
+        Assert.Equal(48, report.GetProperty("m").GetInt32());
+        Assert.Equal("NT", report.GetProperty("layout").GetString());
+        Assert.True(report.GetProperty("gflops").GetDouble() > 0);
+    }
+
+    [Fact]
+    public void BenchGemmRejectsAnUnknownLayout()
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        Assert.NotEqual(ForgeCli.Success, ForgeCli.Run(["bench", "gemm", "--m", "8", "--layout", "XY"], output, error, ForgeCli.DiscoverCommands()));
+        Assert.Contains("NN, NT or TN", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void BenchTrainReportsStepTimeThroughputUtilizationAndMemory()
+    {
+        JsonElement report = RunJson("bench", "train", "--preset", "gpt-micro", "--vocab", "64", "--batch", "2", "--seq", "8", "--steps", "2", "--warmup", "1", "--json");
+        double ms = report.GetProperty("ms_per_step").GetDouble();
+        Assert.True(ms > 0);
+        Assert.Equal(2 * 8 / ms * 1000, report.GetProperty("tokens_per_s").GetDouble(), 0.05 * 16000 / ms);
+        Assert.InRange(report.GetProperty("mfu").GetDouble(), 0, 1);
+        Assert.True(report.GetProperty("gflops").GetDouble() > 0);
+        Assert.True(report.GetProperty("peak_rss_mb").GetDouble() > 10);
+    }
+
+    [Fact]
+    public void BenchGenerateProducesTheAskedNumberOfTokens()
+    {
+        JsonElement report = RunJson("bench", "generate", "--preset", "gpt-micro", "--tokens", "3", "--json");
+        Assert.Equal(3, report.GetProperty("tokens").GetInt32());
+        Assert.True(report.GetProperty("tokens_per_s").GetDouble() > 0);
+    }
+}

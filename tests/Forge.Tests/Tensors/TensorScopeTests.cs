@@ -1,0 +1,89 @@
+using Forge.Models.Gpt2;
+using Forge.Optim;
+using Forge.Tensors;
+using Xunit;
+
+namespace Forge.Tests.Tensors;
+
+public sealed class TensorScopeTests
+{
+    private const int Large = (int)(CpuMemoryPool.MinimumBytes / 4) * 2;
+
+    [Fact]
+    public void LargeTemporariesAreReleasedAndThrowWhenRead()
+    {
+        Tensor kept = Tensor.Ones([Large]);
+        Tensor temporary, small, survivor;
+        using (TensorScope.Begin())
+        {
+            temporary = kept.Mul(2);
+            small = kept.Narrow(0, 0, 4).Mul(3);
+            survivor = TensorScope.Keep(kept.Add(1));
+        }
+        Assert.True(temporary.Storage.IsReleased);
+        Assert.Throws<ForgeException>(() => temporary.ToArray<float>());
+        Assert.Equal([3f, 3f, 3f, 3f], small.ToArray<float>());
+        Assert.Equal(2f, survivor.ToArray<float>()[Large - 1]);
+        Assert.Equal(1f, kept.ToArray<float>()[0]);
+    }
+
+    [Fact]
+    public void ReleasedMemoryIsReusedByTheNextScope()
+    {
+        Tensor source = Tensor.Ones([Large + 13]);
+        TensorScope first = TensorScope.Begin();
+        source.Mul(2);
+        first.Dispose();
+        Assert.Equal(1, first.ReleasedCount);
+        long allocated = GC.GetAllocatedBytesForCurrentThread();
+        using (TensorScope.Begin()) Assert.Equal(4f * (Large + 13), source.Mul(4).Sum().Item());
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - allocated < Large * 2L, "the second product reused the pooled array");
+    }
+
+    [Fact]
+    public void ScopesMustBeClosedInnermostFirst()
+    {
+        TensorScope outer = TensorScope.Begin();
+        TensorScope inner = TensorScope.Begin();
+        Assert.Throws<ForgeException>(outer.Dispose);
+        inner.Dispose();
+        outer.Dispose();
+    }
+
+    [Fact]
+    public void TrainingStepAfterWarmUpAllocatesAlmostNoManagedMemory()
+    {
+        var config = new Gpt2Config { VocabSize = 512, NPositions = 64, NEmbd = 128, NLayer = 2, NHead = 4, ResidPdrop = 0, EmbdPdrop = 0, AttnPdrop = 0 };
+        var model = new Gpt2LanguageModel(config, seed: 3);
+        model.Train();
+        var optimizer = new AdamW(model.Parameters(), learningRate: 1e-3);
+        var generator = new Generator(5);
+        Tensor inputs = Tensor.RandInt(0, config.VocabSize, [4, 64], generator);
+        Tensor targets = Tensor.RandInt(0, config.VocabSize, [4, 64], generator);
+        long parameterBytes = model.ParameterCount * 4;
+        var losses = new List<float>();
+        long[] allocated = new long[4];
+        for (int step = 0; step < allocated.Length; step++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            using (TensorScope.Begin())
+            {
+                optimizer.ZeroGrad(setToNone: false);
+                Tensor loss = model.Loss(inputs, targets);
+                loss.Backward();
+                GradientClipping.ClipGradNorm(model.Parameters(), 1.0f);
+                optimizer.Step();
+                losses.Add(loss.Item());
+            }
+            allocated[step] = GC.GetAllocatedBytesForCurrentThread() - before;
+        }
+        Assert.True(allocated[0] > parameterBytes, "the first step allocates the gradients and the optimizer state");
+        for (int step = 2; step < allocated.Length; step++)
+        {
+            // Fresh gradients alone would be the parameters' size; what is left is small tensors and bookkeeping objects.
+            Assert.True(allocated[step] < parameterBytes / 2,
+                $"step {step} allocated {allocated[step]:N0} bytes, the model has {parameterBytes:N0} bytes of parameters");
+        }
+        Assert.True(losses[^1] < losses[0], "the steps still train the model");
+    }
+}
