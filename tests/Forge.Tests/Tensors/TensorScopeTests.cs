@@ -49,7 +49,18 @@ public sealed class TensorScopeTests
         inner.Dispose();
         outer.Dispose();
     }
+}
 
+/// <summary>Runs alone: tests running beside it would take the pooled arrays its steps reuse.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class MemoryPoolGroup
+{
+    public const string Name = "Memory pool";
+}
+
+[Collection(MemoryPoolGroup.Name)]
+public sealed class SteadyStateTrainingTests
+{
     [Fact]
     public void TrainingStepAfterWarmUpAllocatesAlmostNoManagedMemory()
     {
