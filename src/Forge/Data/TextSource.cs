@@ -5,12 +5,13 @@ namespace Forge.Data;
 
 /// <summary>
 /// Reads training text as documents: a plain text file is one document, a JSON Lines file (<c>.jsonl</c>) holds one document per
-/// line in its <c>"text"</c> field, and a directory contributes its <c>.txt</c> and <c>.jsonl</c> files in ordinal path order.
+/// line in its <c>"text"</c> field, a CSV file (<c>.csv</c>, named as a file) one per row in its text column, and a directory contributes its <c>.txt</c> and <c>.jsonl</c> files in ordinal path order.
 /// </summary>
 public static class TextSource
 {
     /// <summary>
-    /// The documents of a file or directory: <c>.jsonl</c> files through <see cref="ReadJsonLines"/>, other files whole through
+    /// The documents of a file or directory: <c>.jsonl</c> files through <see cref="ReadJsonLines"/>, <c>.csv</c> files through
+    /// <see cref="ReadCsvColumn"/>, other files whole through
     /// <see cref="ReadTextFile"/>; a directory's <c>.txt</c> and <c>.jsonl</c> files (searched recursively) in ordinal order of their
     /// relative paths. Documents are read lazily, one file at a time.
     /// </summary>
@@ -70,7 +71,28 @@ public static class TextSource
         return ReadJsonLinesIterator(path, field);
     }
 
-    private static IEnumerable<string> ReadFile(string path) => IsJsonLines(path) ? ReadJsonLines(path) : [ReadTextFile(path)];
+    /// <summary>
+    /// The documents of a CSV file with a header row: each row's <paramref name="column"/>, or when null the first of the columns
+    /// "text", "sentence", "review", "content" the header has (blank cells are skipped).
+    /// </summary>
+    public static IEnumerable<string> ReadCsvColumn(string path, string? column = null)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        List<(int Line, string[] Fields)> records = Csv.Parse(ReadTextFile(path), path);
+        if (records.Count == 0) throw new ForgeException($"CSV file '{path}' holds no header row; expected a column such as text.");
+        string[] header = records[0].Fields;
+        string[] candidates = column is null ? ["text", "sentence", "review", "content"] : [column];
+        string? found = candidates.FirstOrDefault(c => header.Contains(c, StringComparer.Ordinal));
+        int index = found is null ? -1 : Array.IndexOf(header, found);
+        if (index < 0)
+            throw new ForgeException($"CSV file '{path}' has no {(column is null ? "text column (text, sentence, review or content)" : $"column '{column}'")}; its columns are {string.Join(", ", header)}.");
+        return [.. records.Skip(1).Select(r => index < r.Fields.Length ? r.Fields[index] : "").Where(t => !string.IsNullOrWhiteSpace(t))];
+    }
+
+    private static IEnumerable<string> ReadFile(string path) =>
+        IsJsonLines(path) ? ReadJsonLines(path)
+        : path.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) ? ReadCsvColumn(path)
+        : [ReadTextFile(path)];
 
     private static bool IsJsonLines(string path) => path.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase);
 

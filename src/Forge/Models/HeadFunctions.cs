@@ -48,6 +48,34 @@ internal static class HeadFunctions
     }
 
     /// <summary>
+    /// The masked-language-model loss computed on the scored positions only: the hidden states [batch, length, hidden] at the
+    /// positions whose label is not -100 are gathered before <paramref name="head"/> maps them onto the vocabulary, so the
+    /// vocabulary projection runs on those positions (about 15% in pretraining) instead of all. Equal to
+    /// <see cref="TokenLoss"/> of the head's output on every position, gradients included.
+    /// </summary>
+    public static Tensor MaskedTokenLoss(Tensor hidden, Tensor labels, Func<Tensor, Tensor> head)
+    {
+        ArgumentNullException.ThrowIfNull(hidden);
+        ArgumentNullException.ThrowIfNull(labels);
+        if (labels.DType != DType.Int64) throw new ForgeException($"Token labels must be Int64 (-100 to ignore a position), found {labels.DType}.");
+        if (labels.Numel * hidden.Size(-1) != hidden.Numel)
+            throw new ForgeException($"The labels (shape [{string.Join(", ", labels.Shape)}]) must have one entry per position of the hidden states (shape [{string.Join(", ", hidden.Shape)}]).");
+        long[] all = labels.ToArray<long>();
+        var positions = new List<long>();
+        var targets = new List<long>();
+        for (int i = 0; i < all.Length; i++)
+        {
+            if (all[i] == -100) continue;
+            positions.Add(i);
+            targets.Add(all[i]);
+        }
+        if (positions.Count == 0) return TokenLoss(head(hidden), labels);
+        Tensor index = Tensor.FromArray(positions.ToArray(), positions.Count).To(hidden.Device);
+        Tensor selected = hidden.Reshape(-1, hidden.Size(-1)).IndexSelect(0, index);
+        return Functional.CrossEntropy(head(selected), Tensor.FromArray(targets.ToArray(), targets.Count).To(labels.Device));
+    }
+
+    /// <summary>
     /// The additive attention mask Hugging Face extends a [batch, length] padding mask (1 real, 0 padding) to: [batch, 1, 1, length],
     /// 0 at real keys and the most negative float at padding, added to the scores. Null when <paramref name="attentionMask"/> is null.
     /// </summary>

@@ -33,6 +33,16 @@ public sealed class TextSourceTests : IDisposable
         Assert.Equal(["x"], TextSource.ReadJsonLines(Write("other.jsonl", "{\"body\": \"x\"}"), field: "body"));
     }
 
+    [Fact]
+    public void CsvGivesOneDocumentPerRowOfItsTextColumn()
+    {
+        string path = Write("reviews.csv", "label,review,text\npos,\"great, \"\"really\"\"\",first\nneg,bad,\"second\nline\"\nneg,meh,\n");
+        Assert.Equal(["first", "second\nline"], TextSource.ReadDocuments(path));
+        Assert.Equal(["great, \"really\"", "bad", "meh"], TextSource.ReadCsvColumn(path, "review"));
+        Assert.Contains("its columns are label, review, text", Assert.Throws<ForgeException>(() => TextSource.ReadCsvColumn(path, "body")).Message, StringComparison.Ordinal);
+        Assert.Contains("no text column", Assert.Throws<ForgeException>(() => TextSource.ReadCsvColumn(Write("x.csv", "a,b\n1,2\n"))).Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("{\"text\": \"a\"}\n\n{\"text\": \"b\"\n", "line 3", "invalid JSON")]
     [InlineData("{\"text\": \"a\"}\n[\"text\"]\n", "line 2", "found Array")]

@@ -278,6 +278,29 @@ public sealed class BertTests : IDisposable
     }
 
     [Fact]
+    public void MaskedLossOnScoredPositionsEqualsTheFullLogitsLossAndGradients()
+    {
+        Tensor ids = Tensor.FromArray(new long[] { 1, 5, 9, 2, 3, 4, 6, 7, 8, 10 }, 2, 5);
+        Tensor labels = Tensor.FromArray(new long[] { -100, 7, -100, -100, 12, 3, -100, -100, 30, -100 }, 2, 5);
+        var gathered = new BertForMaskedLM(Micro, seed: 5);
+        var full = new BertForMaskedLM(Micro, seed: 5);
+        Tensor loss = gathered.Loss(new BertInput(ids), labels);
+        Tensor reference = Forge.Nn.Functional.CrossEntropy(full.Forward(new BertInput(ids)).Reshape(-1, Micro.VocabSize), labels.Reshape(-1));
+        Assert.Equal(reference.Item(), loss.Item(), 1e-5);
+        loss.Backward();
+        reference.Backward();
+        var expected = full.NamedParameters().ToDictionary(p => p.Name, p => p.Parameter.Grad!);
+        foreach (var (name, parameter) in gathered.NamedParameters()) TensorAssert.Close(expected[name], parameter.Grad!, 1e-4, 1e-6, name);
+
+        var pretraining = new BertForPreTraining(Micro, seed: 5);
+        Tensor next = Tensor.FromArray(new long[] { 0, 1 }, 2);
+        BertPreTrainingOutput output = pretraining.Forward(new BertInput(ids));
+        float expectedPretraining = Forge.Nn.Functional.CrossEntropy(output.PredictionLogits.Reshape(-1, Micro.VocabSize), labels.Reshape(-1)).Item()
+            + Forge.Nn.Functional.CrossEntropy(output.SeqRelationshipLogits, next).Item();
+        Assert.Equal(expectedPretraining, pretraining.Loss(new BertInput(ids), labels, next).Item(), 1e-5);
+    }
+
+    [Fact]
     public void GradientReachesEveryParameter()
     {
         var config = Micro with { TypeVocabSize = 2 };

@@ -132,8 +132,12 @@ public sealed partial class BertForMaskedLM : Module<BertInput, Tensor>
     /// <inheritdoc />
     protected override Tensor ForwardCore(BertInput input) => Cls.Forward(Bert.Forward(input).LastHiddenState);
 
-    /// <summary>The mean cross-entropy of the logits against <paramref name="labels"/> [batch, length] (Int64 token ids; -100 for positions not scored).</summary>
-    public Tensor Loss(BertInput input, Tensor labels) => HeadFunctions.TokenLoss(Forward(input), labels);
+    /// <summary>
+    /// The mean cross-entropy of the logits against <paramref name="labels"/> [batch, length] (Int64 token ids; -100 for positions
+    /// not scored). Only the scored positions go through the head, so this is much cheaper than <see cref="Module{TIn, TOut}.Forward"/>
+    /// over a large vocabulary, with the same value and gradients.
+    /// </summary>
+    public Tensor Loss(BertInput input, Tensor labels) => HeadFunctions.MaskedTokenLoss(Bert.Forward(input).LastHiddenState, labels, Cls.Forward);
 }
 
 /// <summary>
@@ -247,14 +251,14 @@ public sealed partial class BertForPreTraining : Module<BertInput, BertPreTraini
     protected override BertPreTrainingOutput ForwardCore(BertInput input) => Cls.Forward(Bert.Forward(input));
 
     /// <summary>
-    /// The pretraining loss: the masked-token cross-entropy against <paramref name="labels"/> [batch, length] (-100 not scored)
-    /// plus the next-sentence cross-entropy against <paramref name="nextSentenceLabels"/> [batch] (0 follows, 1 random).
+    /// The pretraining loss: the masked-token cross-entropy against <paramref name="labels"/> [batch, length] (-100 not scored;
+    /// only scored positions go through the vocabulary projection) plus the next-sentence cross-entropy against <paramref name="nextSentenceLabels"/> [batch] (0 follows, 1 random).
     /// </summary>
     public Tensor Loss(BertInput input, Tensor labels, Tensor nextSentenceLabels)
     {
         ArgumentNullException.ThrowIfNull(nextSentenceLabels);
-        BertPreTrainingOutput output = Forward(input);
-        return HeadFunctions.TokenLoss(output.PredictionLogits, labels)
-            .Add(Functional.CrossEntropy(output.SeqRelationshipLogits, nextSentenceLabels.Reshape(-1)));
+        BertModelOutput output = Bert.Forward(input);
+        return HeadFunctions.MaskedTokenLoss(output.LastHiddenState, labels, Cls.Predictions.Forward)
+            .Add(Functional.CrossEntropy(Cls.SeqRelationship.Forward(BertModel.Pooled(output)), nextSentenceLabels.Reshape(-1)));
     }
 }
