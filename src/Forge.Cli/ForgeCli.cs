@@ -99,6 +99,7 @@ internal static class ForgeCli
     internal static IReadOnlyDictionary<string, string> Groups { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
     {
         ["tokenizer"] = "Train tokenizers.",
+        ["finetune"] = "Fine-tune a pretrained model for a task.",
         ["train"] = "Train a model.",
     };
 
