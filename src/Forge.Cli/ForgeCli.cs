@@ -100,6 +100,7 @@ internal static class ForgeCli
     {
         ["bench"] = "Measure GEMM, training and generation speed.",
         ["tokenizer"] = "Train tokenizers.",
+        ["finetune"] = "Fine-tune a pretrained model for a task.",
         ["train"] = "Train a model.",
     };
 

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Forge.Data;
@@ -84,7 +83,7 @@ internal sealed class TrainGptCommand : CliCommand
         int sequenceLength = p.GetValue(sequence);
         if (sequenceLength > architecture.NPositions)
             throw new ForgeException($"--seq {sequenceLength} exceeds the model's context of {architecture.NPositions} positions.");
-        if (!resuming) ArchivePreviousRun(outDirectory, o);
+        if (!resuming) RunDirectory.ArchivePrevious(outDirectory, [FinalFolder, TokenizerFolder], o);
 
         string[] documents = ReadDocuments(p.GetValue(data), o, out MobyDickCorpus? corpus);
         ByteLevelBpeTokenizer bpe = LoadTokenizer(p, outDirectory, documents, corpus, o);
@@ -151,25 +150,6 @@ internal sealed class TrainGptCommand : CliCommand
         {
             throw new ForgeException($"{file.FullName} is not valid JSON: {e.Message}", e);
         }
-    }
-
-    /// <summary>Moves an earlier run's files out of the way (into <c>OUT/previous/&lt;time&gt;</c>) so a fresh run starts clean and nothing is lost.</summary>
-    private static void ArchivePreviousRun(string outDirectory, TextWriter o)
-    {
-        if (!Directory.Exists(outDirectory)) return;
-        string[] previous = [.. Directory.EnumerateFileSystemEntries(outDirectory)
-            .Where(e => Path.GetFileName(e) is MetricsLog.FileName or "checkpoints" or FinalFolder or TokenizerFolder or "loss.png"
-                || Path.GetFileName(e).StartsWith("events.out.tfevents.", StringComparison.Ordinal))];
-        if (previous.Length == 0) return;
-        string archive = Path.Combine(outDirectory, "previous", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
-        Directory.CreateDirectory(archive);
-        foreach (string entry in previous)
-        {
-            string target = Path.Combine(archive, Path.GetFileName(entry));
-            if (Directory.Exists(entry)) Directory.Move(entry, target);
-            else File.Move(entry, target);
-        }
-        o.WriteLine($"{outDirectory} held an earlier run: moved it to {archive} (use --resume to continue a run).");
     }
 
     private static string[] ReadDocuments(string[]? paths, TextWriter o, out MobyDickCorpus? corpus)

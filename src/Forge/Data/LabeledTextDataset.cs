@@ -1,5 +1,7 @@
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
+using Forge.Serialization;
 
 namespace Forge.Data;
 
@@ -74,6 +76,36 @@ public sealed class LabeledTextDataset
         ArgumentNullException.ThrowIfNull(examples);
         var rows = examples.Select((e, i) => new Row(i + 1, new Dictionary<string, string?> { ["text"] = e.Text, ["label"] = e.Label }));
         return FromRows(([.. rows], ["text", "label"]), new LabeledTextColumns(), "examples");
+    }
+
+    /// <summary>
+    /// The same examples with the label ids of <paramref name="id2Label"/> (say, a test file's labels in the ids of the training file's
+    /// label set); a label missing from <paramref name="id2Label"/> is a <see cref="ForgeException"/>.
+    /// </summary>
+    public LabeledTextDataset WithLabels(IReadOnlyList<string> id2Label)
+    {
+        ArgumentNullException.ThrowIfNull(id2Label);
+        var ids = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int i = 0; i < id2Label.Count; i++) ids.TryAdd(id2Label[i], i);
+        return new LabeledTextDataset([.. Examples.Select(e => ids.TryGetValue(Id2Label[e.Label], out int id) ? e with { Label = id }
+            : throw new ForgeException($"Label '{Id2Label[e.Label]}' is not among the labels [{string.Join(", ", id2Label)}]."))], [.. id2Label]);
+    }
+
+    /// <summary>
+    /// Writes the examples as CSV (RFC 4180, UTF-8) with a <c>text,label</c> header, or <c>text,text_pair,label</c> when there are
+    /// pairs; labels are written by name, so <see cref="Load"/> reads the same examples and label ids back.
+    /// </summary>
+    public void SaveCsv(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        bool pairs = Examples.Any(e => e.TextPair is not null);
+        string[] header = pairs ? ["text", "text_pair", "label"] : ["text", "label"];
+        var rows = Examples.Select(e => (IReadOnlyList<string>)(pairs ? [e.Text, e.TextPair ?? "", Id2Label[e.Label]] : [e.Text, Id2Label[e.Label]]));
+        AtomicFile.Write(Path.GetFullPath(path), stream =>
+        {
+            using var writer = new StreamWriter(stream, new UTF8Encoding(false), leaveOpen: true);
+            Csv.Write(writer, header, rows);
+        });
     }
 
     /// <summary>

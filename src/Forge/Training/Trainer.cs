@@ -179,7 +179,7 @@ public sealed class Trainer<TBatch>
                 Evaluated?.Invoke(step, values);
                 Progress?.Complete();
                 Log.WriteLine($"step {step}: " + string.Join(", ", values.Select(v => $"{v.Key} {v.Value:0.0000}")) +
-                    (values.ContainsKey("val_loss") ? $" (perplexity {Math.Exp(validationLoss):0.00})" : ""));
+                    (validation is not null ? $" (perplexity {Math.Exp(validationLoss):0.00})" : ""));
                 double current = BestValue(values);
                 if (bestValidation is not double best || (Options.BestIsGreater ? current > best : current < best))
                 {
