@@ -71,6 +71,10 @@ public sealed class TrainBertCommandTests : IDisposable
         var classifier = BertForSequenceClassification.FromPretrained(final);
         Assert.Equal(16, classifier.Config.HiddenSize);
         Assert.Equal(tokenizer.VocabularySize, WordPieceTokenizer.FromDirectory(final).VocabularySize);
+
+        (code, stdout, error) = Run("fill-mask", "--model", final, "--text", "call me [MASK].", "--json");
+        Assert.True(code == ForgeCli.Success, error);
+        Assert.Equal(5, System.Text.Json.Nodes.JsonNode.Parse(stdout)!.AsArray().Count);
     }
 
     [Fact]
