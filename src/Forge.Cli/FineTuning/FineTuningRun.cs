@@ -24,7 +24,7 @@ internal static class FineTuningRun
         if (model.LoadReport is not { } report) return;
         o.WriteLine(report.NewlyInitialized.Count == 0
             ? $"Loaded every weight of the model from {directory}."
-            : $"Newly initialized (not in {directory}): {string.Join(", ", report.NewlyInitialized)}.");
+            : $"Newly initialized weights: {string.Join(", ", report.NewlyInitialized)}.");
         if (report.Unused.Count > 0) o.WriteLine($"Unused weights of {directory}: {string.Join(", ", report.Unused)}.");
     }
 
