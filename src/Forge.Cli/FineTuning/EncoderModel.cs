@@ -90,39 +90,76 @@ internal sealed class EncoderModel
     /// </summary>
     public static EncoderModel Load(string directory, EncoderTask task, IReadOnlyList<string>? labels = null)
     {
-        string modelType = ModelTypeOf(directory);
+        JsonObject json = ReadConfig(directory);
+        string modelType = json["model_type"] is JsonValue type && type.TryGetValue(out string? name) ? name
+            : throw new ForgeException($"{Path.Combine(directory, "config.json")} names no model_type; expected 'bert' or 'distilbert'.");
         bool sequence = task == EncoderTask.SequenceClassification;
         string? problem = sequence ? "single_label_classification" : null;
+        // A classifier for another number of classes is replaced by a new one (Hugging Face's ignore_mismatched_sizes).
+        bool newHead = labels is not null && HasClassifier(json) && LabelCount(json) != labels.Count;
+        PretrainedLoadReport Replaced(PretrainedLoadReport? loaded, params string[] names) =>
+            new([.. (loaded?.NewlyInitialized ?? []).Union(names)], [.. (loaded?.Unused ?? []).Union(names.Select(n => $"{n} ({LabelCount(json)} classes)"))]);
         switch (modelType)
         {
             case "bert":
             {
-                BertConfig Configure(BertConfig c) => labels is null ? c : c with { Labels = labels, ProblemType = problem };
+                BertConfig Configure(BertConfig c) => labels is null || newHead ? c : c with { Labels = labels, ProblemType = problem };
+                BertConfig Relabel(BertConfig c) => c with { Labels = labels!, ProblemType = problem };
                 static BertInput Input(LabeledBatch b) => new(b.InputIds, b.TokenTypeIds, b.AttentionMask);
                 if (sequence)
                 {
                     var m = BertForSequenceClassification.FromPretrained(directory, Configure);
+                    PretrainedLoadReport? report = m.LoadReport;
+                    if (newHead)
+                    {
+                        var fresh = new BertForSequenceClassification(Relabel(m.Config));
+                        fresh.Bert.LoadTrunkFrom(m.Bert);
+                        (m, report) = (fresh, Replaced(report, "classifier.weight", "classifier.bias"));
+                    }
                     return new EncoderModel(m, modelType, m.Bert.Generator, m.Bert.Embeddings, [.. m.Bert.Encoder.Layer], [m.Bert.Pooler!, m.Classifier],
-                        b => m.Forward(Input(b)), b => m.Loss(Input(b), b.Labels), m.SavePretrained, m.Config.Labels, m.Config.MaxPositionEmbeddings, m.LoadReport);
+                        b => m.Forward(Input(b)), b => m.Loss(Input(b), b.Labels), m.SavePretrained, m.Config.Labels, m.Config.MaxPositionEmbeddings, report);
                 }
                 var t = BertForTokenClassification.FromPretrained(directory, Configure);
+                PretrainedLoadReport? tokenReport = t.LoadReport;
+                if (newHead)
+                {
+                    var fresh = new BertForTokenClassification(Relabel(t.Config));
+                    fresh.Bert.LoadTrunkFrom(t.Bert);
+                    (t, tokenReport) = (fresh, Replaced(tokenReport, "classifier.weight", "classifier.bias"));
+                }
                 return new EncoderModel(t, modelType, t.Bert.Generator, t.Bert.Embeddings, [.. t.Bert.Encoder.Layer], [t.Classifier],
-                    b => t.Forward(Input(b)), b => t.Loss(Input(b), b.Labels), t.SavePretrained, t.Config.Labels, t.Config.MaxPositionEmbeddings, t.LoadReport);
+                    b => t.Forward(Input(b)), b => t.Loss(Input(b), b.Labels), t.SavePretrained, t.Config.Labels, t.Config.MaxPositionEmbeddings, tokenReport);
             }
             case "distilbert":
             {
-                DistilBertConfig Configure(DistilBertConfig c) => labels is null ? c : c with { Labels = labels, ProblemType = problem };
+                DistilBertConfig Configure(DistilBertConfig c) => labels is null || newHead ? c : c with { Labels = labels, ProblemType = problem };
+                DistilBertConfig Relabel(DistilBertConfig c) => c with { Labels = labels!, ProblemType = problem };
                 static DistilBertInput Input(LabeledBatch b) => new(b.InputIds, b.AttentionMask);
                 if (sequence)
                 {
                     var m = DistilBertForSequenceClassification.FromPretrained(directory, Configure);
+                    PretrainedLoadReport? report = m.LoadReport;
+                    if (newHead)
+                    {
+                        var fresh = new DistilBertForSequenceClassification(Relabel(m.Config));
+                        fresh.Distilbert.LoadTrunkFrom(m.Distilbert);
+                        fresh.PreClassifier.LoadStateDict(m.PreClassifier.StateDict());
+                        (m, report) = (fresh, Replaced(report, "classifier.weight", "classifier.bias"));
+                    }
                     return new EncoderModel(m, modelType, m.Distilbert.Generator, m.Distilbert.Embeddings, [.. m.Distilbert.Transformer.Layer],
                         [m.PreClassifier, m.Classifier], b => m.Forward(Input(b)), b => m.Loss(Input(b), b.Labels), m.SavePretrained, m.Config.Labels,
-                        m.Config.MaxPositionEmbeddings, m.LoadReport);
+                        m.Config.MaxPositionEmbeddings, report);
                 }
                 var t = DistilBertForTokenClassification.FromPretrained(directory, Configure);
+                PretrainedLoadReport? tokenReport = t.LoadReport;
+                if (newHead)
+                {
+                    var fresh = new DistilBertForTokenClassification(Relabel(t.Config));
+                    fresh.Distilbert.LoadTrunkFrom(t.Distilbert);
+                    (t, tokenReport) = (fresh, Replaced(tokenReport, "classifier.weight", "classifier.bias"));
+                }
                 return new EncoderModel(t, modelType, t.Distilbert.Generator, t.Distilbert.Embeddings, [.. t.Distilbert.Transformer.Layer], [t.Classifier],
-                    b => t.Forward(Input(b)), b => t.Loss(Input(b), b.Labels), t.SavePretrained, t.Config.Labels, t.Config.MaxPositionEmbeddings, t.LoadReport);
+                    b => t.Forward(Input(b)), b => t.Loss(Input(b), b.Labels), t.SavePretrained, t.Config.Labels, t.Config.MaxPositionEmbeddings, tokenReport);
             }
             default:
                 throw new ForgeException($"{Path.Combine(directory, "config.json")} has model_type '{modelType}'; expected 'bert' or 'distilbert'.");
@@ -155,20 +192,29 @@ internal sealed class EncoderModel
     public string Describe() =>
         $"{(ModelType == "bert" ? "BERT" : "DistilBERT")} {Layers.Count} layers, {Labels.Count} labels: {Module.ParameterCount:N0} parameters, {Module.TrainableParameterCount:N0} trained";
 
-    private static string ModelTypeOf(string directory)
+    private static JsonObject ReadConfig(string directory)
     {
         string path = Path.Combine(directory, "config.json");
         if (!Directory.Exists(directory)) throw new ForgeException($"Model directory '{directory}' does not exist.");
         if (!File.Exists(path)) throw new ForgeException($"Model directory '{directory}' has no config.json.");
         try
         {
-            return JsonNode.Parse(File.ReadAllBytes(path)) is JsonObject json && json["model_type"] is JsonValue type && type.TryGetValue(out string? name)
-                ? name
-                : throw new ForgeException($"{path} names no model_type; expected 'bert' or 'distilbert'.");
+            return JsonNode.Parse(File.ReadAllBytes(path)) as JsonObject ?? throw new ForgeException($"{path} must hold a JSON object.");
         }
         catch (JsonException e)
         {
             throw new ForgeException($"{path} is not valid JSON: {e.Message}", e);
         }
     }
+
+    /// <summary>Whether the directory's architecture has a classifier (a sequence or token classification head).</summary>
+    private static bool HasClassifier(JsonObject json) =>
+        json["architectures"] is JsonArray architectures && architectures.Any(a => a is JsonValue v && v.TryGetValue(out string? name)
+            && (name.EndsWith("ForSequenceClassification", StringComparison.Ordinal) || name.EndsWith("ForTokenClassification", StringComparison.Ordinal)));
+
+    /// <summary>The classes of a config: its id2label entries, else num_labels, else 2 (Hugging Face's default).</summary>
+    private static int LabelCount(JsonObject json) =>
+        json["id2label"] is JsonObject id2label ? id2label.Count
+        : json["num_labels"] is JsonValue n && n.TryGetValue(out int count) ? count
+        : 2;
 }

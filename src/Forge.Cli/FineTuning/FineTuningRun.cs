@@ -24,17 +24,21 @@ internal static class FineTuningRun
         if (model.LoadReport is not { } report) return;
         o.WriteLine(report.NewlyInitialized.Count == 0
             ? $"Loaded every weight of the model from {directory}."
-            : $"Newly initialized (not in {directory}): {string.Join(", ", report.NewlyInitialized)}.");
+            : $"Newly initialized weights: {string.Join(", ", report.NewlyInitialized)}.");
         if (report.Unused.Count > 0) o.WriteLine($"Unused weights of {directory}: {string.Join(", ", report.Unused)}.");
     }
 
-    /// <summary>Restores the weights of the best evaluation, if there was one.</summary>
+    /// <summary>Restores the weights of the best evaluation, if there was one, and says which weights the model keeps.</summary>
     public static void LoadBest(Module model, TrainingSummary summary, string metric, TextWriter o)
     {
-        if (summary.BestCheckpoint is not string best) return;
+        string finished = $"Finished at step {summary.Step}{(summary.StoppedEarly ? " (early stop)" : "")}{(summary.StoppedByTimeLimit ? " (time limit)" : "")}";
+        if (summary.BestCheckpoint is not string best)
+        {
+            o.WriteLine($"{finished}; no evaluation yet, so the last weights are kept.");
+            return;
+        }
         TrainingCheckpoint.Load(best, model);
-        o.WriteLine($"Finished at step {summary.Step}{(summary.StoppedEarly ? " (early stop)" : "")}{(summary.StoppedByTimeLimit ? " (time limit)" : "")}; " +
-            $"using the best checkpoint {best} (validation {metric} {summary.BestValidationLoss:0.0000}).");
+        o.WriteLine($"{finished}; using the best checkpoint {best} (validation {metric} {summary.BestValidationLoss:0.0000}).");
     }
 
     /// <summary>Per-class scores as a JSON object: name → precision, recall, f1, support.</summary>

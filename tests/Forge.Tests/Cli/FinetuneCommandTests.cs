@@ -159,4 +159,58 @@ public sealed class FinetuneCommandTests : IDisposable
         Assert.Contains("no label column 'category'", line, StringComparison.Ordinal);
         Assert.Contains("[sentence, topic]", line, StringComparison.Ordinal);
     }
+
+    /// <summary>Sentences from templates with person and location names (some split into several pieces, one of two words), in CoNLL format.</summary>
+    private string SyntheticConll(string name, int count, int seed)
+    {
+        string[] people = ["john", "mary", "peter", "anna", "george"];
+        string[][] places = [["london"], ["paris"], ["berlin"], ["france"], ["new", "york"]];
+        string[] templates = ["P went to L .", "P lives in L", "in L , P bought milk", "the school in L was great", "P and P ran to the store"];
+        var random = new Random(seed);
+        var text = new StringBuilder("-DOCSTART- O\n\n");
+        for (int i = 0; i < count; i++)
+        {
+            foreach (string slot in templates[random.Next(templates.Length)].Split(' '))
+            {
+                if (slot == "P")
+                {
+                    text.Append(people[random.Next(people.Length)]).Append(" B-PER\n");
+                }
+                else if (slot == "L")
+                {
+                    string[] place = places[random.Next(places.Length)];
+                    for (int w = 0; w < place.Length; w++) text.Append(place[w]).Append(w == 0 ? " B-LOC\n" : " I-LOC\n");
+                }
+                else
+                {
+                    text.Append(slot).Append(" O\n");
+                }
+            }
+            text.Append('\n');
+        }
+        string path = Path.Combine(root, name);
+        File.WriteAllText(path, text.ToString());
+        return path;
+    }
+
+    [Fact]
+    public void FineTuningATinyBertForNamedEntitiesReachesAHighEntityF1()
+    {
+        string model = TinyBert(Path.Combine(root, "tiny"));
+        string output = Path.Combine(root, "ner");
+        var (code, stdout, error) = Run("finetune", "ner", "--model", model, "--data", SyntheticConll("train.conll", 160, 1),
+            "--dev", SyntheticConll("dev.conll", 30, 2), "--test", SyntheticConll("test.conll", 40, 3), "--out", output,
+            "--epochs", "8", "--batch", "16", "--lr", "3e-3", "--seed", "5");
+        Assert.True(code == ForgeCli.Success, error + stdout);
+        Assert.Contains("classifier.weight", stdout, StringComparison.Ordinal);
+        Assert.Contains("micro avg", stdout, StringComparison.Ordinal);
+
+        var metrics = JsonNode.Parse(File.ReadAllText(Path.Combine(output, "test_metrics.json")))!;
+        Assert.True((double)metrics["f1"]! >= 0.9, stdout);
+        Assert.NotNull(metrics["report"]!["PER"]);
+        var config = JsonNode.Parse(File.ReadAllText(Path.Combine(output, "final", "config.json")))!;
+        Assert.Equal("BertForTokenClassification", (string)config["architectures"]![0]!);
+        Assert.Equal(["O", "B-LOC", "B-PER", "I-LOC"], Enumerable.Range(0, 4).Select(i => (string)config["id2label"]![i.ToString(System.Globalization.CultureInfo.InvariantCulture)]!));
+        Assert.True(File.Exists(Path.Combine(output, "final", "tokenizer.json")));
+    }
 }
