@@ -35,6 +35,7 @@ internal sealed class ClassifyCommand : CliCommand
             _ => throw new ForgeException("Give exactly one of --text and --text-file."),
         };
         EncoderModel classifier = EncoderModel.Load(directory, EncoderTask.SequenceClassification);
+        string? problemType = EncoderModel.ReadConfig(directory)["problem_type"] is JsonValue value && value.TryGetValue(out string? problem) ? problem : null;
         WordPieceTokenizer tokenizer = EncoderModel.LoadTokenizer(directory);
         int pad = tokenizer.PadTokenId ?? throw new ForgeException($"The tokenizer of '{directory}' has no [PAD] token.");
         var options = new EncodeOptions { Truncation = TruncationStrategy.LongestFirst, MaxLength = classifier.MaxPositions };
@@ -47,7 +48,7 @@ internal sealed class ClassifyCommand : CliCommand
         EncoderPass pass = EncoderEvaluation.Run(classifier, examples, BatchSize, pad);
         var results = pass.Logits.Select(l =>
         {
-            double[] probabilities = EncoderEvaluation.Softmax(l);
+            double[] probabilities = EncoderEvaluation.Scores(l, problemType);
             return (Label: classifier.Labels[EncoderEvaluation.ArgMax(l, 0, l.Length)], Probabilities: probabilities);
         }).ToList();
 

@@ -56,6 +56,20 @@ internal static class EncoderEvaluation
         return best;
     }
 
+    /// <summary>
+    /// The scores Hugging Face's text-classification pipeline reports for a config's <paramref name="problemType"/>: the logits as they
+    /// are for regression, sigmoids for multi-label classification or a single label, softmax probabilities otherwise.
+    /// </summary>
+    public static double[] Scores(float[] logits, string? problemType) => problemType switch
+    {
+        "regression" => [.. logits.Select(l => (double)l)],
+        "multi_label_classification" => Sigmoids(logits),
+        _ when logits.Length == 1 => Sigmoids(logits),
+        _ => Softmax(logits),
+    };
+
+    private static double[] Sigmoids(float[] logits) => [.. logits.Select(l => 1 / (1 + Math.Exp(-(double)l)))];
+
     /// <summary>The softmax of <paramref name="logits"/>, in double precision.</summary>
     public static double[] Softmax(float[] logits)
     {

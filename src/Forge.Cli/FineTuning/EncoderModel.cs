@@ -192,7 +192,7 @@ internal sealed class EncoderModel
     public string Describe() =>
         $"{(ModelType == "bert" ? "BERT" : "DistilBERT")} {Layers.Count} layers, {Labels.Count} labels: {Module.ParameterCount:N0} parameters, {Module.TrainableParameterCount:N0} trained";
 
-    private static JsonObject ReadConfig(string directory)
+    internal static JsonObject ReadConfig(string directory)
     {
         string path = Path.Combine(directory, "config.json");
         if (!Directory.Exists(directory)) throw new ForgeException($"Model directory '{directory}' does not exist.");

@@ -37,6 +37,30 @@ public sealed class ClassifyCommandTests
     }
 
     [Fact]
+    public void AMultiLabelModelReportsSigmoidsAsTheTextClassificationPipelineDoes()
+    {
+        string directory = Directory.CreateTempSubdirectory("forge-multilabel-").FullName;
+        try
+        {
+            foreach (string file in Directory.GetFiles(ModelDirectory("bert-classify"))) File.Copy(file, Path.Combine(directory, Path.GetFileName(file)));
+            var config = JsonNode.Parse(File.ReadAllText(Path.Combine(directory, "config.json")))!;
+            config["problem_type"] = "multi_label_classification";
+            File.WriteAllText(Path.Combine(directory, "config.json"), config.ToJsonString());
+            JsonNode item = Cases("bert-classify")[0]!;
+            var (code, stdout, error) = FinetuneCommandTests.Run("classify", "--model", directory, "--text", (string)item["text"]!, "--json");
+            Assert.True(code == ForgeCli.Success, error);
+            double[] got = [.. JsonNode.Parse(stdout)!["probabilities"]!.AsArray().Select(v => (double)v!)];
+            double[] want = [.. item["logits"]!.AsArray().Select(v => 1 / (1 + Math.Exp(-(double)v!)))];
+            Assert.Equal(want.Length, got.Length);
+            for (int i = 0; i < want.Length; i++) Assert.True(Math.Abs(got[i] - want[i]) <= 1e-4 * want[i], $"class {i}: {got[i]} vs {want[i]}");
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
     public void ATextFileGivesAListInLineOrderAndPlainTextNamesTheLabel()
     {
         const string name = "distilbert-classify";
