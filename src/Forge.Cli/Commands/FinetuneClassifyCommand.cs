@@ -35,6 +35,11 @@ internal sealed class FinetuneClassifyCommand : CliCommand
     private readonly Option<string> metric = new("--metric") { Description = "What picks the best epoch: accuracy or f1 (macro).", DefaultValueFactory = _ => "accuracy" };
     private readonly Option<bool> freezeEmbeddings = new("--freeze-embeddings") { Description = "Do not train the embeddings." };
     private readonly Option<int?> unfreezeLast = new("--unfreeze-last") { Description = "Freeze the trunk but its last N encoder layers (the head always trains)." };
+    private readonly Option<bool> fromScratch = new("--from-scratch")
+    {
+        Description = "Ignore --model's weights: start from random weights with its config.json's architecture (the baseline that shows what pretraining brings).",
+    };
+
     private readonly Option<int> seed = new("--seed") { Description = "Seed of the split, the head's initial weights, dropout and data order.", DefaultValueFactory = _ => 42 };
     private readonly Option<double?> maxMinutes = new("--max-minutes") { Description = "Stop cleanly after this many minutes." };
     private readonly Option<bool> resume = new("--resume") { Description = "Continue exactly from the latest checkpoint in --out." };
@@ -73,7 +78,7 @@ internal sealed class FinetuneClassifyCommand : CliCommand
 
     protected override IEnumerable<Option> Options =>
         [model, data, textColumn, labelColumn, textPairColumn, test, output, epochs, batch, learningRate, weightDecay, warmupRatio, maxLength,
-         patience, metric, freezeEmbeddings, unfreezeLast, seed, maxMinutes, resume];
+         patience, metric, freezeEmbeddings, unfreezeLast, fromScratch, seed, maxMinutes, resume];
 
     protected override int Execute(CommandContext context)
     {
@@ -102,8 +107,9 @@ internal sealed class FinetuneClassifyCommand : CliCommand
         o.WriteLine($"Data: {splits.Train.Count:N0} training, {splits.Validation.Count:N0} validation and {splits.Test?.Count ?? 0:N0} test examples, " +
             $"labels [{string.Join(", ", all.Id2Label)}] (written to {dataDirectory}).");
 
-        EncoderModel classifier = EncoderModel.Load(modelDirectory, EncoderTask.SequenceClassification, all.Id2Label);
-        FineTuningRun.PrintLoadReport(classifier, modelDirectory, o);
+        EncoderModel classifier = EncoderModel.Load(modelDirectory, EncoderTask.SequenceClassification, all.Id2Label, p.GetValue(fromScratch) ? (ulong)runSeed : null);
+        if (p.GetValue(fromScratch)) o.WriteLine($"Random initial weights (--from-scratch, seed {runSeed}) with the architecture of {Path.Combine(modelDirectory, "config.json")}.");
+        else FineTuningRun.PrintLoadReport(classifier, modelDirectory, o);
         classifier.Freeze(p.GetValue(freezeEmbeddings), p.GetValue(unfreezeLast));
         o.WriteLine($"Model: {classifier.Describe()}.");
         WordPieceTokenizer tokenizer = EncoderModel.LoadTokenizer(modelDirectory);

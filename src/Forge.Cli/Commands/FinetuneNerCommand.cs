@@ -28,6 +28,11 @@ internal sealed class FinetuneNerCommand : CliCommand
     private readonly Option<double> warmupRatio = new("--warmup-ratio") { Description = "Fraction of the steps of linear warmup.", DefaultValueFactory = _ => 0.1 };
     private readonly Option<int> maxLength = new("--max-length") { Description = "Word pieces per sentence after truncation, [CLS] and [SEP] included.", DefaultValueFactory = _ => 128 };
     private readonly Option<int> patience = new("--patience") { Description = "Stop after this many epochs without a better entity F1 (0: never).", DefaultValueFactory = _ => 2 };
+    private readonly Option<bool> fromScratch = new("--from-scratch")
+    {
+        Description = "Ignore --model's weights: start from random weights with its config.json's architecture (the baseline that shows what pretraining brings).",
+    };
+
     private readonly Option<int> seed = new("--seed") { Description = "Seed of the held-out split, the head's initial weights, dropout and data order.", DefaultValueFactory = _ => 42 };
     private readonly Option<double?> maxMinutes = new("--max-minutes") { Description = "Stop cleanly after this many minutes." };
     private readonly Option<bool> resume = new("--resume") { Description = "Continue exactly from the latest checkpoint in --out." };
@@ -68,7 +73,7 @@ internal sealed class FinetuneNerCommand : CliCommand
     }
 
     protected override IEnumerable<Option> Options =>
-        [model, data, dev, test, output, epochs, batch, learningRate, weightDecay, warmupRatio, maxLength, patience, seed, maxMinutes, resume];
+        [model, data, dev, test, output, epochs, batch, learningRate, weightDecay, warmupRatio, maxLength, patience, fromScratch, seed, maxMinutes, resume];
 
     protected override int Execute(CommandContext context)
     {
@@ -103,8 +108,9 @@ internal sealed class FinetuneNerCommand : CliCommand
         o.WriteLine($"Data: {trainSentences.Count:N0} training, {validationSentences.Count:N0} validation and {testSentences?.Count ?? 0:N0} test sentences, " +
             $"tags [{string.Join(", ", trainSet.Tags)}].");
 
-        EncoderModel tagger = EncoderModel.Load(modelDirectory, EncoderTask.TokenClassification, trainSet.Tags);
-        FineTuningRun.PrintLoadReport(tagger, modelDirectory, o);
+        EncoderModel tagger = EncoderModel.Load(modelDirectory, EncoderTask.TokenClassification, trainSet.Tags, p.GetValue(fromScratch) ? (ulong)runSeed : null);
+        if (p.GetValue(fromScratch)) o.WriteLine($"Random initial weights (--from-scratch, seed {runSeed}) with the architecture of {Path.Combine(modelDirectory, "config.json")}.");
+        else FineTuningRun.PrintLoadReport(tagger, modelDirectory, o);
         o.WriteLine($"Model: {tagger.Describe()}.");
         WordPieceTokenizer tokenizer = EncoderModel.LoadTokenizer(modelDirectory);
         int pad = tokenizer.PadTokenId ?? throw new ForgeException($"The tokenizer of '{modelDirectory}' has no [PAD] token.");

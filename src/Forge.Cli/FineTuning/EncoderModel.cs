@@ -86,17 +86,19 @@ internal sealed class EncoderModel
 
     /// <summary>
     /// Loads the model of <paramref name="directory"/> with a <paramref name="task"/> head. With <paramref name="labels"/>, the head gets
-    /// those classes (id2label/label2id); without, it keeps the classes of the config.
+    /// those classes (id2label/label2id); without, it keeps the classes of the config. With <paramref name="scratchSeed"/>, no weights are
+    /// read: the model has the architecture of <c>config.json</c> and random weights drawn from that seed (Hugging Face's from_config).
     /// </summary>
-    public static EncoderModel Load(string directory, EncoderTask task, IReadOnlyList<string>? labels = null)
+    public static EncoderModel Load(string directory, EncoderTask task, IReadOnlyList<string>? labels = null, ulong? scratchSeed = null)
     {
         JsonObject json = ReadConfig(directory);
+        string configPath = Path.Combine(directory, "config.json");
         string modelType = json["model_type"] is JsonValue type && type.TryGetValue(out string? name) ? name
             : throw new ForgeException($"{Path.Combine(directory, "config.json")} names no model_type; expected 'bert' or 'distilbert'.");
         bool sequence = task == EncoderTask.SequenceClassification;
         string? problem = sequence ? "single_label_classification" : null;
         // A classifier for another number of classes is replaced by a new one (Hugging Face's ignore_mismatched_sizes).
-        bool newHead = labels is not null && HasClassifier(json) && LabelCount(json) != labels.Count;
+        bool newHead = scratchSeed is null && labels is not null && HasClassifier(json) && LabelCount(json) != labels.Count;
         PretrainedLoadReport Replaced(PretrainedLoadReport? loaded, params string[] names) =>
             new([.. (loaded?.NewlyInitialized ?? []).Union(names)], [.. (loaded?.Unused ?? []).Union(names.Select(n => $"{n} ({LabelCount(json)} classes)"))]);
         switch (modelType)
@@ -108,7 +110,8 @@ internal sealed class EncoderModel
                 static BertInput Input(LabeledBatch b) => new(b.InputIds, b.TokenTypeIds, b.AttentionMask);
                 if (sequence)
                 {
-                    var m = BertForSequenceClassification.FromPretrained(directory, Configure);
+                    var m = scratchSeed is ulong s1 ? new BertForSequenceClassification(Configure(BertConfig.FromJson(json, configPath)), s1)
+                        : BertForSequenceClassification.FromPretrained(directory, Configure);
                     PretrainedLoadReport? report = m.LoadReport;
                     if (newHead)
                     {
@@ -119,7 +122,8 @@ internal sealed class EncoderModel
                     return new EncoderModel(m, modelType, m.Bert.Generator, m.Bert.Embeddings, [.. m.Bert.Encoder.Layer], [m.Bert.Pooler!, m.Classifier],
                         b => m.Forward(Input(b)), b => m.Loss(Input(b), b.Labels), m.SavePretrained, m.Config.Labels, m.Config.MaxPositionEmbeddings, report);
                 }
-                var t = BertForTokenClassification.FromPretrained(directory, Configure);
+                var t = scratchSeed is ulong s2 ? new BertForTokenClassification(Configure(BertConfig.FromJson(json, configPath)), s2)
+                    : BertForTokenClassification.FromPretrained(directory, Configure);
                 PretrainedLoadReport? tokenReport = t.LoadReport;
                 if (newHead)
                 {
@@ -137,7 +141,8 @@ internal sealed class EncoderModel
                 static DistilBertInput Input(LabeledBatch b) => new(b.InputIds, b.AttentionMask);
                 if (sequence)
                 {
-                    var m = DistilBertForSequenceClassification.FromPretrained(directory, Configure);
+                    var m = scratchSeed is ulong s3 ? new DistilBertForSequenceClassification(Configure(DistilBertConfig.FromJson(json, configPath)), s3)
+                        : DistilBertForSequenceClassification.FromPretrained(directory, Configure);
                     PretrainedLoadReport? report = m.LoadReport;
                     if (newHead)
                     {
@@ -150,7 +155,8 @@ internal sealed class EncoderModel
                         [m.PreClassifier, m.Classifier], b => m.Forward(Input(b)), b => m.Loss(Input(b), b.Labels), m.SavePretrained, m.Config.Labels,
                         m.Config.MaxPositionEmbeddings, report);
                 }
-                var t = DistilBertForTokenClassification.FromPretrained(directory, Configure);
+                var t = scratchSeed is ulong s4 ? new DistilBertForTokenClassification(Configure(DistilBertConfig.FromJson(json, configPath)), s4)
+                    : DistilBertForTokenClassification.FromPretrained(directory, Configure);
                 PretrainedLoadReport? tokenReport = t.LoadReport;
                 if (newHead)
                 {
@@ -162,7 +168,7 @@ internal sealed class EncoderModel
                     b => t.Forward(Input(b)), b => t.Loss(Input(b), b.Labels), t.SavePretrained, t.Config.Labels, t.Config.MaxPositionEmbeddings, tokenReport);
             }
             default:
-                throw new ForgeException($"{Path.Combine(directory, "config.json")} has model_type '{modelType}'; expected 'bert' or 'distilbert'.");
+                throw new ForgeException($"{configPath} has model_type '{modelType}'; expected 'bert' or 'distilbert'.");
         }
     }
 

@@ -147,6 +147,22 @@ public sealed class FinetuneCommandTests : IDisposable
     }
 
     [Fact]
+    public void FromScratchIgnoresTheWeightsAndKeepsTheArchitecture()
+    {
+        string model = TinyBert(Path.Combine(root, "tiny"));
+        string data = KeywordCsv("keyword.csv", 60, 3);
+        string output = Path.Combine(root, "scratch");
+        var (code, stdout, error) = Run(ClassifyArguments(model, data, output, 1, "--from-scratch", "--freeze-embeddings"));
+        Assert.True(code == ForgeCli.Success, error + stdout);
+        Assert.Contains("Random initial weights (--from-scratch, seed 5)", stdout, StringComparison.Ordinal);
+        using var source = SafeTensors.Open(Path.Combine(model, "model.safetensors"));
+        using var trained = SafeTensors.Open(Path.Combine(output, "final", "model.safetensors"));
+        const string embeddings = "bert.embeddings.word_embeddings.weight";
+        Assert.Equal(source.Get(embeddings).Shape, trained.Get(embeddings).Shape);
+        Assert.False(source.Get(embeddings).ToArray<float>().SequenceEqual(trained.Get(embeddings).ToArray<float>()));
+    }
+
+    [Fact]
     public void AMissingColumnIsOneClearLine()
     {
         string model = TinyBert(Path.Combine(root, "tiny"));
