@@ -19,46 +19,98 @@ internal static class Engine
         }
 
         List<Tensor> order = TopologicalOrder(root);
-        var pending = new Dictionary<Tensor, PendingGradient>(ReferenceEqualityComparer.Instance) { [root] = new PendingGradient(gradient) };
+        var buffers = new GradientBuffers(enabled: !createGraph);
+        var pending = new Dictionary<Tensor, PendingGradient>(ReferenceEqualityComparer.Instance) { [root] = new PendingGradient(gradient, buffers) };
         using var mode = createGraph ? GradMode.EnableGrad() : GradMode.NoGrad();
         foreach (Tensor tensor in order)
         {
             if (!pending.Remove(tensor, out PendingGradient? entry)) continue;
             var (grad, owned) = entry.Materialize(createGraph);
+            bool hooked = false;
             if (tensor.Hooks is { } hooks)
             {
                 foreach (var hook in hooks.ToArray()) grad = hook(grad) ?? grad;
                 owned = false;
+                hooked = true;
             }
             GradNode? node = tensor.GradFn;
             if (node is null || tensor.RetainsGrad) Accumulate(tensor, grad, createGraph, transfer: owned && node is null);
-            if (node is null) continue;
-            if (!createGraph && node.Slice is { } slice)
+            if (node is not null)
             {
-                // A slice's gradient is kept as it is and written into the input's full gradient once all its consumers are done.
-                if (node.Inputs[0] is { RequiresGrad: true } sliced) PendingFor(pending, sliced).AddSlice(slice, grad);
-            }
-            else
-            {
-                Tensor?[] inputs = node.Inputs;
-                Tensor?[] inputGrads = node.Apply(grad);
-                for (int i = 0; i < inputs.Length; i++)
+                if (!createGraph && node.Slice is { } slice)
                 {
-                    Tensor? input = inputs[i];
-                    Tensor? g = inputGrads[i];
-                    if (input is null || g is null || !input.RequiresGrad) continue;
-                    if (!g.Shape.SequenceEqual(input.Shape)) throw new InvalidOperationException($"{node.Name} produced a gradient of shape {Tensor.Format(g.Shape)} for an input of shape {Tensor.Format(input.Shape)}.");
-                    PendingFor(pending, input).Add(g, createGraph);
+                    // A slice's gradient is kept as it is and written into the input's full gradient once all its consumers are done.
+                    if (node.Inputs[0] is { RequiresGrad: true } sliced) PendingFor(pending, sliced, buffers).AddSlice(slice, grad);
                 }
+                else
+                {
+                    Tensor?[] inputs = node.Inputs;
+                    Tensor?[] inputGrads = node.Apply(grad);
+                    for (int i = 0; i < inputs.Length; i++)
+                    {
+                        Tensor? input = inputs[i];
+                        Tensor? g = inputGrads[i];
+                        if (input is null || g is null || !input.RequiresGrad) continue;
+                        if (!g.Shape.SequenceEqual(input.Shape)) throw new InvalidOperationException($"{node.Name} produced a gradient of shape {Tensor.Format(g.Shape)} for an input of shape {Tensor.Format(input.Shape)}.");
+                        PendingFor(pending, input, buffers).Add(g, createGraph);
+                    }
+                }
+                if (!retainGraph && !createGraph) node.Release();
             }
-            if (!retainGraph && !createGraph) node.Release();
+            // A hook may have kept the gradient it saw; otherwise the engine is done with this one.
+            if (!hooked) buffers.Drop(grad);
         }
     }
 
-    private static PendingGradient PendingFor(Dictionary<Tensor, PendingGradient> pending, Tensor tensor)
+    private static PendingGradient PendingFor(Dictionary<Tensor, PendingGradient> pending, Tensor tensor, GradientBuffers buffers)
     {
-        if (!pending.TryGetValue(tensor, out PendingGradient? entry)) pending[tensor] = entry = new PendingGradient(null);
+        if (!pending.TryGetValue(tensor, out PendingGradient? entry)) pending[tensor] = entry = new PendingGradient(null, buffers);
         return entry;
+    }
+
+    /// <summary>
+    /// Gives the memory of intermediate gradients back to the pool as soon as the engine is done with them, so a backward pass
+    /// needs at most the gradients pending at once rather than all it computed (which a <see cref="TensorScope"/> would otherwise
+    /// hold until it ends). Only storages created during this pass count, each as long as a pending gradient refers to it; one
+    /// that became a <see cref="Tensor.Grad"/> (or was otherwise kept) is never released. Off when the pass records a graph.
+    /// </summary>
+    private sealed class GradientBuffers(bool enabled)
+    {
+        private readonly long firstSerial = Storage.NextSerial;
+        private readonly Dictionary<Storage, int> holders = new(ReferenceEqualityComparer.Instance);
+
+        /// <summary>A pending gradient refers to <paramref name="gradient"/>'s storage.</summary>
+        public void Hold(Tensor gradient)
+        {
+            Storage storage = gradient.Storage;
+            if (!enabled || storage.Serial < firstSerial) return;
+            holders[storage] = holders.GetValueOrDefault(storage) + 1;
+        }
+
+        /// <summary>
+        /// Whether only one pending gradient refers to <paramref name="gradient"/>'s storage, created in this pass and not kept, and
+        /// the gradient is contiguous: the engine may then add into it in place.
+        /// </summary>
+        public bool IsExclusive(Tensor gradient)
+        {
+            Storage storage = gradient.Storage;
+            return enabled && storage.Serial >= firstSerial && !storage.Kept && gradient.IsContiguous
+                && holders.TryGetValue(storage, out int count) && count == 1;
+        }
+
+        /// <summary>One reference to <paramref name="gradient"/>'s storage is gone; the last one releases it.</summary>
+        public void Drop(Tensor gradient)
+        {
+            Storage storage = gradient.Storage;
+            if (!enabled || storage.Serial < firstSerial || !holders.TryGetValue(storage, out int count)) return;
+            if (count > 1)
+            {
+                holders[storage] = count - 1;
+                return;
+            }
+            holders.Remove(storage);
+            if (!storage.Kept) storage.Release();
+        }
     }
 
     /// <summary>Stores the gradient of a leaf (or a tensor that retains its gradient); an engine-owned gradient is kept without a copy.</summary>
@@ -73,30 +125,55 @@ internal static class Engine
     /// (a tensor only it holds), and the gradients of slices of the tensor, written into the full gradient at the end (into an
     /// uninitialized tensor when the slices tile it, as after Split).
     /// </summary>
-    private sealed class PendingGradient(Tensor? gradient)
+    private sealed class PendingGradient
     {
-        private Tensor? dense = gradient;
+        private readonly GradientBuffers buffers;
+        private Tensor? dense;
         private bool denseOwned;
         private List<(SliceOfInput Slice, Tensor Gradient)>? slices;
 
+        public PendingGradient(Tensor? gradient, GradientBuffers buffers)
+        {
+            this.buffers = buffers;
+            dense = gradient;
+            if (gradient is not null) buffers.Hold(gradient);
+        }
+
         public void Add(Tensor g, bool createGraph)
         {
+            buffers.Hold(g);
             if (dense is null)
             {
                 dense = g;
+                return;
             }
-            else if (denseOwned && !createGraph)
+            if (denseOwned && !createGraph || buffers.IsExclusive(dense) && g.DType == dense.DType)
             {
                 dense.AddInPlace(g);
             }
+            else if (buffers.IsExclusive(g) && g.DType == dense.DType)
+            {
+                // Addition commutes exactly, so the sum can be built in the new gradient's memory.
+                g.AddInPlace(dense);
+                (dense, g) = (g, dense);
+                denseOwned = true;
+            }
             else
             {
+                Tensor previous = dense;
                 dense = dense.Add(g);
                 denseOwned = !createGraph;
+                buffers.Hold(dense);
+                buffers.Drop(previous);
             }
+            buffers.Drop(g);
         }
 
-        public void AddSlice(SliceOfInput slice, Tensor g) => (slices ??= []).Add((slice, g));
+        public void AddSlice(SliceOfInput slice, Tensor g)
+        {
+            buffers.Hold(g);
+            (slices ??= []).Add((slice, g));
+        }
 
         /// <summary>The full gradient, and whether the engine alone holds it.</summary>
         public (Tensor Gradient, bool Owned) Materialize(bool createGraph)
@@ -108,11 +185,17 @@ internal static class Engine
             Tensor result = tiled ? Tensor.Empty(shape, first.DType, first.Device)
                 : denseOwned ? dense!
                 : dense?.Clone() ?? Tensor.Zeros(shape, first.DType, first.Device);
+            if (!ReferenceEquals(result, dense))
+            {
+                buffers.Hold(result);
+                if (dense is not null) buffers.Drop(dense);
+            }
             foreach (var (slice, g) in slices)
             {
                 Tensor target = result.Slice(slice.Dim, slice.Start, slice.End, slice.Step);
                 if (tiled) target.CopyFrom(g);
                 else target.AddInPlace(g);
+                buffers.Drop(g);
             }
             return (result, true);
         }

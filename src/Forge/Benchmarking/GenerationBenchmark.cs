@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Forge.Backends;
 using Forge.Generation;
 using Forge.Models.Gpt2;
 using Forge.Tensors;
@@ -12,7 +13,9 @@ namespace Forge.Benchmarking;
 /// <param name="CpuSeconds">Processor time of the generation, summed over threads.</param>
 /// <param name="AllocatedBytes">Managed bytes allocated during generation.</param>
 /// <param name="PeakResidentMiB">Peak resident memory of the process.</param>
-public sealed record GenerationResult(int Tokens, double Seconds, double FirstTokenMs, double CpuSeconds, long AllocatedBytes, double PeakResidentMiB)
+/// <param name="Kernels">With profiling, the calls and seconds of each kernel and operand shapes, slowest first; otherwise empty.</param>
+public sealed record GenerationResult(int Tokens, double Seconds, double FirstTokenMs, double CpuSeconds, long AllocatedBytes, double PeakResidentMiB,
+    IReadOnlyList<(string Kernel, long Calls, double Seconds)> Kernels)
 {
     /// <summary>Generated tokens per second of wall time.</summary>
     public double TokensPerSecond => Tokens / Seconds;
@@ -27,8 +30,11 @@ public sealed record GenerationResult(int Tokens, double Seconds, double FirstTo
 /// </summary>
 public static class GenerationBenchmark
 {
-    /// <summary>Generates <paramref name="tokens"/> tokens once untimed (warm-up of 8 tokens) and once timed.</summary>
-    public static GenerationResult Run(Gpt2Config config, int tokens)
+    /// <summary>
+    /// Generates <paramref name="tokens"/> tokens once untimed (warm-up of 8 tokens) and once timed; with
+    /// <paramref name="profile"/> the timed run goes through a <see cref="TimingBackend"/> keyed by shape (which slows it a little).
+    /// </summary>
+    public static GenerationResult Run(Gpt2Config config, int tokens, bool profile = false)
     {
         ArgumentNullException.ThrowIfNull(config);
         if (tokens < 1 || tokens >= config.NPositions)
@@ -38,18 +44,33 @@ public static class GenerationBenchmark
         int[] prompt = [config.BosTokenId < config.VocabSize ? config.BosTokenId : 0];
         TextGeneration.Generate(model, prompt, new GenerationConfig { Strategy = DecodingStrategy.Greedy, MaxNewTokens = Math.Min(8, tokens) });
         var timed = new GenerationConfig { Strategy = DecodingStrategy.Greedy, MaxNewTokens = tokens };
+        TimingBackend? timing = null;
+        IBackend? previous = null;
+        if (profile)
+        {
+            IBackend proxy = TimingBackend.Wrap(BackendRegistry.Cpu, keyByShape: true);
+            timing = (TimingBackend)(object)proxy;
+            previous = BackendRegistry.UseCpu(proxy);
+        }
         ProcessStats before = ProcessStats.Now();
         long start = Stopwatch.GetTimestamp();
         double firstTokenMs = 0;
         int count = 0;
-        TextGeneration.Generate(model, prompt, timed, _ =>
+        try
         {
-            if (count++ == 0) firstTokenMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-            return true;
-        });
+            TextGeneration.Generate(model, prompt, timed, _ =>
+            {
+                if (count++ == 0) firstTokenMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                return true;
+            });
+        }
+        finally
+        {
+            if (previous is not null) BackendRegistry.UseCpu(previous);
+        }
         double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
         ProcessStats after = ProcessStats.Now();
         return new GenerationResult(count, seconds, firstTokenMs, (after.ProcessorTime - before.ProcessorTime).TotalSeconds,
-            after.AllocatedBytes - before.AllocatedBytes, ProcessStats.PeakResidentMiB());
+            after.AllocatedBytes - before.AllocatedBytes, ProcessStats.PeakResidentMiB(), timing?.Report() ?? []);
     }
 }

@@ -7,6 +7,8 @@ namespace Forge.Tensors;
 /// </summary>
 public sealed unsafe class Storage
 {
+    private static long created;
+
     private readonly object? owner;
     private readonly void* pointer;
     private bool released;
@@ -37,6 +39,12 @@ public sealed unsafe class Storage
 
     /// <summary>True once a <see cref="TensorScope"/> gave the memory back to the pool.</summary>
     public bool IsReleased => released;
+
+    /// <summary>The order of creation: a storage made after another has a larger serial.</summary>
+    internal long Serial { get; } = Interlocked.Increment(ref created);
+
+    /// <summary>The serial the next storage will have at least.</summary>
+    internal static long NextSerial => Interlocked.Read(ref created) + 1;
 
     /// <summary>Set for storages that outlive the scope they were allocated in (gradients, optimizer state, caches).</summary>
     internal bool Kept { get; set; }

@@ -28,6 +28,23 @@ public sealed class TensorScopeTests
     }
 
     [Fact]
+    public void BackwardGivesIntermediateGradientsBackBeforeTheScopeEnds()
+    {
+        Tensor x = Tensor.Ones([Large]);
+        x.RequiresGrad = true;
+        TensorScope scope = TensorScope.Begin();
+        Tensor y = x.Mul(2), z = y.Mul(3);
+        Tensor w = z.Add(y);
+        w.Sum().Backward();
+        Assert.False(z.Storage.IsReleased);
+        scope.Dispose();
+        // The scope releases only y, z and w: y's gradient (the sum of two contributions, built in place) went back as soon as
+        // x's gradient was computed from it, and x's gradient is kept.
+        Assert.Equal(3, scope.ReleasedCount);
+        Assert.Equal(8f, x.Grad!.ToArray<float>()[Large - 1]);
+    }
+
+    [Fact]
     public void ReleasedMemoryIsReusedByTheNextScope()
     {
         Tensor source = Tensor.Ones([Large + 13]);

@@ -4,18 +4,27 @@ namespace Forge.Backends.Cpu;
 
 /// <summary>
 /// Products of one row by a matrix, c = a·B (1×k by k×n), as decoding runs them for every token: each weight is read once,
-/// straight from where it lies, instead of being packed first as <see cref="Gemm"/> does for larger products. A row-major B
-/// (a Conv1D weight) is swept row by row into a block of c (c[j0..j1] += a[p]·B[p, j0..j1]); a transposed B (a Linear weight, or
-/// the tied output head over the embedding) gives each c[j] as the dot product of a with row j of the stored matrix. Threads
-/// split the columns; every element is summed in the same order whatever the split.
+/// straight from where it lies and in the order it lies, instead of being packed first as <see cref="Gemm"/> does for larger
+/// products. A row-major B (a Conv1D weight) is cut into fixed chunks of <see cref="RowChunk"/> rows (and blocks of
+/// <see cref="ColumnBlock"/> columns when it is wide); each task streams its rows, adding a[p]·B[p, j0..j1] into a partial sum
+/// four rows at a time, and the partial sums of the chunks are added in chunk order. A transposed B (a Linear weight, or the
+/// tied output head over the embedding) gives each c[j] as the dot product of a with row j of the stored matrix. The chunks
+/// do not depend on the thread count, so every element is summed in the same order however the work is split.
 /// </summary>
 internal static unsafe class Gemv
 {
-    /// <summary>Columns of c per task in the row-major sweep (a multiple of every vector width).</summary>
-    private const int ColumnBlock = 64;
+    /// <summary>Rows of a row-major B per task: a task streams this many whole rows (of up to <see cref="ColumnBlock"/> columns).</summary>
+    private const int RowChunk = 64;
+
+    /// <summary>Columns per task of a row-major B, so a task's partial sum stays in the first-level cache.</summary>
+    private const int ColumnBlock = 2048;
 
     /// <summary>Below this many multiply-adds a product runs on the calling thread.</summary>
     private const long ParallelThreshold = 1L << 16;
+
+    /// <summary>The partial sums of a row-major product's row chunks (kept per calling thread, grown as needed).</summary>
+    [ThreadStatic]
+    private static float[]? partials;
 
     /// <summary>
     /// c[i] = a[i]·B[i] (+ c[i] when <paramref name="accumulate"/>, + <paramref name="bias"/> when given) for every matrix i of the
@@ -24,20 +33,18 @@ internal static unsafe class Gemv
     public static void Multiply(int batch, int n, int k, StridedMatrix a, StridedMatrix b, float* c, long batchStrideC, bool accumulate, float* bias)
     {
         bool rowMajor = b.ColumnStride == 1;
-        long blocks = rowMajor ? (n + ColumnBlock - 1) / ColumnBlock : n;
-        bool parallel = (long)n * k >= ParallelThreshold && CpuParallel.Threads > 1;
+        bool parallel = batch == 1 && (long)n * k >= ParallelThreshold && CpuParallel.Threads > 1;
         for (int i = 0; i < batch; i++)
         {
             StridedMatrix ai = a.At(i), bi = b.At(i);
             float* ci = c + i * batchStrideC;
             float[]? packedA = ai.ColumnStride == 1 ? null : Gather(ai, k);
-            if (parallel && batch == 1)
+            fixed (float* packed = packedA)
             {
-                CpuParallel.For(blocks, rowMajor ? 1 : 16, (start, end) => Range(rowMajor, start, end, n, k, ai, packedA, bi, ci, accumulate, bias));
-            }
-            else
-            {
-                Range(rowMajor, 0, blocks, n, k, ai, packedA, bi, ci, accumulate, bias);
+                float* x = packed is null ? ai.Data : packed;
+                if (rowMajor) Sweep(n, k, x, bi, ci, accumulate, bias, parallel);
+                else if (parallel) CpuParallel.For(n, 16, (start, end) => Dots(start, end, k, x, bi, ci, accumulate, bias));
+                else Dots(0, n, k, x, bi, ci, accumulate, bias);
             }
         }
     }
@@ -49,28 +56,94 @@ internal static unsafe class Gemv
         return row;
     }
 
-    private static void Range(bool rowMajor, long start, long end, int n, int k, StridedMatrix a, float[]? packedA, StridedMatrix b, float* c, bool accumulate, float* bias)
+    /// <summary>c = a·B for a row-major B: partial sums of row chunks by column blocks, then their sum in chunk order.</summary>
+    private static void Sweep(int n, int k, float* a, StridedMatrix b, float* c, bool accumulate, float* bias, bool parallel)
     {
-        fixed (float* packed = packedA)
+        int chunks = (k + RowChunk - 1) / RowChunk, blocks = (n + ColumnBlock - 1) / ColumnBlock;
+        long size = (long)chunks * n;
+        float[] sums = partials is { } existing && existing.Length >= size ? existing : partials = new float[size];
+        fixed (float* s = sums)
         {
-            float* x = packed is null ? a.Data : packed;
-            if (rowMajor) Sweep(start, end, n, k, x, b, c, accumulate, bias);
-            else Dots(start, end, k, x, b, c, accumulate, bias);
+            float* partial = s;
+            void Tasks(long start, long end)
+            {
+                for (long task = start; task < end; task++)
+                {
+                    int chunk = (int)(task / blocks), j0 = (int)(task % blocks) * ColumnBlock;
+                    int p0 = chunk * RowChunk;
+                    SweepRows(a + p0, b.Data + p0 * b.RowStride + j0, b.RowStride, Math.Min(RowChunk, k - p0), Math.Min(ColumnBlock, n - j0),
+                        partial + (long)chunk * n + j0);
+                }
+            }
+
+            void Reduce(long start, long end)
+            {
+                for (long j = start; j < end; j++)
+                {
+                    float value = partial[j];
+                    for (int chunk = 1; chunk < chunks; chunk++) value += partial[(long)chunk * n + j];
+                    if (bias is not null) value += bias[j];
+                    c[j] = accumulate ? c[j] + value : value;
+                }
+            }
+
+            if (parallel)
+            {
+                CpuParallel.For((long)chunks * blocks, 1, Tasks);
+                CpuParallel.For(n, ColumnBlock, Reduce);
+            }
+            else
+            {
+                Tasks(0, (long)chunks * blocks);
+                Reduce(0, n);
+            }
         }
     }
 
-    /// <summary>Columns of blocks [start, end) of a row-major B: c[j0..j1] = Σp a[p]·B[p, j0..j1], the rows of B in order.</summary>
-    private static void Sweep(long start, long end, int n, int k, float* a, StridedMatrix b, float* c, bool accumulate, float* bias)
+    /// <summary>s[0..width) = Σp a[p]·B[p, 0..width) over <paramref name="rows"/> rows of B (row stride ldb), four rows at a time.</summary>
+    private static void SweepRows(float* a, float* b, long ldb, int rows, int width, float* s)
     {
-        Span<float> sum = stackalloc float[ColumnBlock];
-        for (long block = start; block < end; block++)
+        switch (Simd.Width)
         {
-            int j0 = (int)(block * ColumnBlock), width = Math.Min(ColumnBlock, n - j0);
-            Span<float> s = sum[..width];
-            s.Clear();
-            for (int p = 0; p < k; p++)
-                TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(b.Data + p * b.RowStride + j0, width), a[p], s, s);
-            Store(s, c + j0, accumulate, bias is null ? null : bias + j0);
+            case 512: SweepRows<V512>(a, b, ldb, rows, width, s); break;
+            case 256: SweepRows<V256>(a, b, ldb, rows, width, s); break;
+            case 128: SweepRows<V128>(a, b, ldb, rows, width, s); break;
+            default: SweepRows<V1>(a, b, ldb, rows, width, s); break;
+        }
+    }
+
+    private static void SweepRows<TV>(float* a, float* b, long ldb, int rows, int width, float* s) where TV : unmanaged, IFloatVector<TV>
+    {
+        int vectorEnd = width - width % TV.Count;
+        new Span<float>(s, width).Clear();
+        int p = 0;
+        for (; p + 4 <= rows; p += 4)
+        {
+            float* b0 = b + p * ldb, b1 = b0 + ldb, b2 = b1 + ldb, b3 = b2 + ldb;
+            TV a0 = TV.Create(a[p]), a1 = TV.Create(a[p + 1]), a2 = TV.Create(a[p + 2]), a3 = TV.Create(a[p + 3]);
+            int j = 0;
+            for (; j < vectorEnd; j += TV.Count)
+            {
+                TV sum = TV.MultiplyAdd(TV.Load(b0 + j), a0, TV.Load(s + j));
+                sum = TV.MultiplyAdd(TV.Load(b1 + j), a1, sum);
+                sum = TV.MultiplyAdd(TV.Load(b2 + j), a2, sum);
+                TV.Store(TV.MultiplyAdd(TV.Load(b3 + j), a3, sum), s + j);
+            }
+            for (; j < width; j++)
+            {
+                float sum = MathF.FusedMultiplyAdd(b0[j], a[p], s[j]);
+                sum = MathF.FusedMultiplyAdd(b1[j], a[p + 1], sum);
+                sum = MathF.FusedMultiplyAdd(b2[j], a[p + 2], sum);
+                s[j] = MathF.FusedMultiplyAdd(b3[j], a[p + 3], sum);
+            }
+        }
+        for (; p < rows; p++)
+        {
+            float* row = b + p * ldb;
+            TV ap = TV.Create(a[p]);
+            int j = 0;
+            for (; j < vectorEnd; j += TV.Count) TV.Store(TV.MultiplyAdd(TV.Load(row + j), ap, TV.Load(s + j)), s + j);
+            for (; j < width; j++) s[j] = MathF.FusedMultiplyAdd(row[j], a[p], s[j]);
         }
     }
 
@@ -81,16 +154,6 @@ internal static unsafe class Gemv
         for (long j = start; j < end; j++)
         {
             float value = TensorPrimitives.Dot(x, new ReadOnlySpan<float>(b.Data + j * b.ColumnStride, k));
-            if (bias is not null) value += bias[j];
-            c[j] = accumulate ? c[j] + value : value;
-        }
-    }
-
-    private static void Store(ReadOnlySpan<float> sum, float* c, bool accumulate, float* bias)
-    {
-        for (int j = 0; j < sum.Length; j++)
-        {
-            float value = sum[j];
             if (bias is not null) value += bias[j];
             c[j] = accumulate ? c[j] + value : value;
         }
