@@ -46,34 +46,12 @@ internal sealed class FinetuneClassifyCommand : CliCommand
 
     public FinetuneClassifyCommand() : base("finetune classify", "Fine-tune a BERT or DistilBERT model for text classification.")
     {
-        foreach (Option<int> positive in new[] { epochs, batch, maxLength })
-        {
-            positive.Validators.Add(r =>
-            {
-                if (r.GetValueOrDefault<int>() < 1) r.AddError($"{positive.Name} must be at least 1.");
-            });
-        }
-        patience.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int>() < 0) r.AddError("--patience must not be negative.");
-        });
-        learningRate.Validators.Add(r =>
-        {
-            if (!(r.GetValueOrDefault<double>() > 0)) r.AddError("--lr must be positive.");
-        });
-        weightDecay.Validators.Add(r =>
-        {
-            if (!(r.GetValueOrDefault<double>() >= 0)) r.AddError("--weight-decay must not be negative.");
-        });
-        warmupRatio.Validators.Add(r =>
-        {
-            if (!(r.GetValueOrDefault<double>() is >= 0 and <= 1)) r.AddError("--warmup-ratio must be between 0 and 1.");
-        });
-        maxMinutes.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<double?>() is <= 0) r.AddError("--max-minutes must be positive.");
-        });
-        metric.AcceptOnlyFromAmong("accuracy", "f1");
+        OptionRules.AtLeast(1, epochs, batch, maxLength);
+        OptionRules.AtLeast(0, patience);
+        OptionRules.Positive(learningRate);
+        OptionRules.NonNegative(weightDecay);
+        OptionRules.Fraction(warmupRatio);
+        OptionRules.Positive(maxMinutes);
     }
 
     protected override IEnumerable<Option> Options =>

@@ -39,37 +39,13 @@ internal sealed class FinetuneNerCommand : CliCommand
 
     public FinetuneNerCommand() : base("finetune ner", "Fine-tune a BERT or DistilBERT model for named-entity recognition on CoNLL data.")
     {
-        foreach (Option<int> positive in new[] { epochs, batch })
-        {
-            positive.Validators.Add(r =>
-            {
-                if (r.GetValueOrDefault<int>() < 1) r.AddError($"{positive.Name} must be at least 1.");
-            });
-        }
-        maxLength.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int>() < 3) r.AddError("--max-length must be at least 3.");
-        });
-        patience.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int>() < 0) r.AddError("--patience must not be negative.");
-        });
-        learningRate.Validators.Add(r =>
-        {
-            if (!(r.GetValueOrDefault<double>() > 0)) r.AddError("--lr must be positive.");
-        });
-        weightDecay.Validators.Add(r =>
-        {
-            if (!(r.GetValueOrDefault<double>() >= 0)) r.AddError("--weight-decay must not be negative.");
-        });
-        warmupRatio.Validators.Add(r =>
-        {
-            if (!(r.GetValueOrDefault<double>() is >= 0 and <= 1)) r.AddError("--warmup-ratio must be between 0 and 1.");
-        });
-        maxMinutes.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<double?>() is <= 0) r.AddError("--max-minutes must be positive.");
-        });
+        OptionRules.AtLeast(1, epochs, batch);
+        OptionRules.AtLeast(3, maxLength);
+        OptionRules.AtLeast(0, patience);
+        OptionRules.Positive(learningRate);
+        OptionRules.NonNegative(weightDecay);
+        OptionRules.Fraction(warmupRatio);
+        OptionRules.Positive(maxMinutes);
     }
 
     protected override IEnumerable<Option> Options =>

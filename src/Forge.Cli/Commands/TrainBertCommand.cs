@@ -48,32 +48,11 @@ internal sealed partial class TrainBertCommand : CliCommand
 
     public TrainBertCommand() : base("train bert", "Pretrain a BERT model with masked-language modeling (default: bert-mini on Moby Dick).")
     {
-        foreach (Option<int> positive in new[] { steps, batch, sequence, accumulation, keepLast })
-        {
-            positive.Validators.Add(r =>
-            {
-                if (r.GetValueOrDefault<int>() < 1) r.AddError($"{positive.Name} must be at least 1.");
-            });
-        }
-        foreach (Option<int> nonNegative in new[] { saveEvery, evalEvery })
-        {
-            nonNegative.Validators.Add(r =>
-            {
-                if (r.GetValueOrDefault<int>() < 0) r.AddError($"{nonNegative.Name} must not be negative.");
-            });
-        }
-        learningRate.Validators.Add(r =>
-        {
-            if (!(r.GetValueOrDefault<double>() > 0)) r.AddError("--lr must be positive.");
-        });
-        maskProbability.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<double>() is not (> 0 and < 1)) r.AddError("--mlm-probability must be between 0 and 1.");
-        });
-        maxMinutes.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<double?>() is <= 0) r.AddError("--max-minutes must be positive.");
-        });
+        OptionRules.AtLeast(1, steps, batch, sequence, accumulation, keepLast);
+        OptionRules.AtLeast(0, saveEvery, evalEvery);
+        OptionRules.Positive(learningRate);
+        OptionRules.Fraction(maskProbability, exclusive: true);
+        OptionRules.Positive(maxMinutes);
     }
 
     protected override IEnumerable<Option> Options =>

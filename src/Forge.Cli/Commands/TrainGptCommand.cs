@@ -41,32 +41,11 @@ internal sealed class TrainGptCommand : CliCommand
 
     public TrainGptCommand() : base("train gpt", "Train a GPT-2 style model from scratch (default: gpt-nano on Moby Dick).")
     {
-        foreach (Option<int> positive in new[] { steps, batch, sequence, accumulation, keepLast })
-        {
-            positive.Validators.Add(r =>
-            {
-                if (r.GetValueOrDefault<int>() < 1) r.AddError($"{positive.Name} must be at least 1.");
-            });
-        }
-        foreach (Option<int> nonNegative in new[] { saveEvery, evalEvery, sampleTokens })
-        {
-            nonNegative.Validators.Add(r =>
-            {
-                if (r.GetValueOrDefault<int>() < 0) r.AddError($"{nonNegative.Name} must not be negative.");
-            });
-        }
-        learningRate.Validators.Add(r =>
-        {
-            if (!(r.GetValueOrDefault<double>() > 0)) r.AddError("--lr must be positive.");
-        });
-        maxMinutes.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<double?>() is <= 0) r.AddError("--max-minutes must be positive.");
-        });
-        vocabSize.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int>() < 257) r.AddError("--vocab-size must be at least 257.");
-        });
+        OptionRules.AtLeast(1, steps, batch, sequence, accumulation, keepLast);
+        OptionRules.AtLeast(0, saveEvery, evalEvery, sampleTokens);
+        OptionRules.AtLeast(257, vocabSize);
+        OptionRules.Positive(learningRate);
+        OptionRules.Positive(maxMinutes);
     }
 
     protected override IEnumerable<Option> Options =>
