@@ -102,41 +102,16 @@ internal sealed class FinetuneClassifyCommand : CliCommand
         List<EncodedExample> trainExamples = Encode(splits.Train);
         List<EncodedExample> validationExamples = Encode(splits.Validation);
 
-        var source = new ExampleBatchSource<LabeledBatch>(trainExamples.Count, batchSize,
-            (indices, _) => LabeledBatch.Collate([.. indices.Select(i => trainExamples[i])], pad), shuffle: true, seed: (ulong)runSeed, dropLast: false);
-        int stepsPerEpoch = source.BatchesPerEpoch;
-        int maxSteps = p.GetValue(epochs) * stepsPerEpoch;
-        var options = new TrainerOptions
+        var settings = new FineTuningSettings(outDirectory, p.GetValue(epochs), batchSize, pad, runSeed, p.GetValue(learningRate),
+            p.GetValue(warmupRatio), p.GetValue(weightDecay), p.GetValue(patience), p.GetValue(maxMinutes), resuming);
+        string bestMetric = p.GetRequiredValue(metric);
+        Trainer<LabeledBatch> trainer = FineTuningRun.CreateTrainer(classifier, trainExamples, settings, bestMetric, () =>
         {
-            OutputDirectory = outDirectory,
-            MaxSteps = maxSteps,
-            LearningRate = p.GetValue(learningRate),
-            WarmupSteps = (int)Math.Ceiling(p.GetValue(warmupRatio) * maxSteps),
-            Schedule = LearningRateSchedule.Linear,
-            WeightDecay = p.GetValue(weightDecay),
-            Beta2 = 0.999,
-            EvalEvery = stepsPerEpoch,
-            SaveEvery = stepsPerEpoch,
-            KeepLast = 1,
-            BestMetric = p.GetRequiredValue(metric),
-            GreaterIsBetter = true,
-            EarlyStoppingPatience = p.GetValue(patience),
-            MaxMinutes = p.GetValue(maxMinutes),
-            Resume = resuming,
-        };
-        var trainer = new Trainer<LabeledBatch>(classifier.Module, classifier.Loss, source, options, generator: classifier.Generator, countTokens: b => b.TokenCount)
-        {
-            Progress = new ProgressLine(o, rewrite: ReferenceEquals(o, Console.Out) && !Console.IsOutputRedirected),
-            Log = o,
-            EvaluationMetrics = () =>
-            {
-                var (scores, loss) = Score(classifier, validationExamples, batchSize, pad);
-                return new Dictionary<string, double> { ["loss"] = loss, ["accuracy"] = scores.Accuracy, ["f1"] = scores.MacroF1 };
-            },
-        };
-        o.WriteLine($"Training {p.GetValue(epochs)} epochs of {stepsPerEpoch} steps (batch {batchSize}) into {outDirectory}");
+            var (scores, loss) = Score(classifier, validationExamples, batchSize, pad);
+            return new Dictionary<string, double> { ["loss"] = loss, ["accuracy"] = scores.Accuracy, ["f1"] = scores.MacroF1 };
+        }, o);
         TrainingSummary summary = trainer.Train();
-        FineTuningRun.LoadBest(classifier.Module, summary, options.BestMetric, o);
+        FineTuningRun.LoadBest(classifier.Module, summary, bestMetric, o);
 
         var metrics = new JsonObject { ["best_checkpoint"] = summary.BestCheckpoint, ["steps"] = summary.Step };
         if (splits.Test is { Count: > 0 } testSet)

@@ -95,45 +95,20 @@ internal sealed class FinetuneNerCommand : CliCommand
         List<EncodedExample> trainExamples = Encode(trainSentences);
         List<EncodedExample> validationExamples = Encode(validationSentences);
 
-        var source = new ExampleBatchSource<LabeledBatch>(trainExamples.Count, batchSize,
-            (indices, _) => LabeledBatch.Collate([.. indices.Select(i => trainExamples[i])], pad), shuffle: true, seed: (ulong)runSeed, dropLast: false);
-        int stepsPerEpoch = source.BatchesPerEpoch;
-        int maxSteps = p.GetValue(epochs) * stepsPerEpoch;
-        var options = new TrainerOptions
+        var settings = new FineTuningSettings(outDirectory, p.GetValue(epochs), batchSize, pad, runSeed, p.GetValue(learningRate),
+            p.GetValue(warmupRatio), p.GetValue(weightDecay), p.GetValue(patience), p.GetValue(maxMinutes), resuming);
+        string bestMetric = "f1";
+        Trainer<LabeledBatch> trainer = FineTuningRun.CreateTrainer(tagger, trainExamples, settings, bestMetric, () =>
         {
-            OutputDirectory = outDirectory,
-            MaxSteps = maxSteps,
-            LearningRate = p.GetValue(learningRate),
-            WarmupSteps = (int)Math.Ceiling(p.GetValue(warmupRatio) * maxSteps),
-            Schedule = LearningRateSchedule.Linear,
-            WeightDecay = p.GetValue(weightDecay),
-            Beta2 = 0.999,
-            EvalEvery = stepsPerEpoch,
-            SaveEvery = stepsPerEpoch,
-            KeepLast = 1,
-            BestMetric = "f1",
-            GreaterIsBetter = true,
-            EarlyStoppingPatience = p.GetValue(patience),
-            MaxMinutes = p.GetValue(maxMinutes),
-            Resume = resuming,
-        };
-        var trainer = new Trainer<LabeledBatch>(tagger.Module, tagger.Loss, source, options, generator: tagger.Generator, countTokens: b => b.TokenCount)
-        {
-            Progress = new ProgressLine(o, rewrite: ReferenceEquals(o, Console.Out) && !Console.IsOutputRedirected),
-            Log = o,
-            EvaluationMetrics = () =>
+            var (report, accuracy, loss) = Score(tagger, validationExamples, batchSize, pad);
+            return new Dictionary<string, double>
             {
-                var (report, accuracy, loss) = Score(tagger, validationExamples, batchSize, pad);
-                return new Dictionary<string, double>
-                {
-                    ["loss"] = loss, ["precision"] = report.MicroAverage.Precision, ["recall"] = report.MicroAverage.Recall,
-                    ["f1"] = report.MicroAverage.FScore, ["accuracy"] = accuracy,
-                };
-            },
-        };
-        o.WriteLine($"Training {p.GetValue(epochs)} epochs of {stepsPerEpoch} steps (batch {batchSize}) into {outDirectory}");
+                ["loss"] = loss, ["precision"] = report.MicroAverage.Precision, ["recall"] = report.MicroAverage.Recall,
+                ["f1"] = report.MicroAverage.FScore, ["accuracy"] = accuracy,
+            };
+        }, o);
         TrainingSummary summary = trainer.Train();
-        FineTuningRun.LoadBest(tagger.Module, summary, options.BestMetric, o);
+        FineTuningRun.LoadBest(tagger.Module, summary, bestMetric, o);
 
         var (finalReport, finalAccuracy, finalLoss) = Score(tagger, Encode(testSentences ?? validationSentences), batchSize, pad);
         string part = testSentences is null ? "Validation" : "Test";

@@ -1,8 +1,10 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Forge.Data;
 using Forge.Metrics;
 using Forge.Nn;
 using Forge.Training;
+using Forge.Training.Logging;
 
 namespace Forge.Cli.FineTuning;
 
@@ -17,6 +19,46 @@ internal static class FineTuningRun
 
     /// <summary>The test metrics.</summary>
     public const string TestMetricsFile = "test_metrics.json";
+
+    /// <summary>
+    /// The Trainer both fine-tuning commands use: shuffled, dynamically padded batches of <paramref name="train"/>, AdamW (β2 0.999)
+    /// with linear warmup and decay, an evaluation and a checkpoint every epoch (the last and the best kept), the best epoch picked by
+    /// the larger <paramref name="bestMetric"/> of <paramref name="metrics"/>.
+    /// </summary>
+    public static Trainer<LabeledBatch> CreateTrainer(EncoderModel model, IReadOnlyList<EncodedExample> train, FineTuningSettings settings,
+        string bestMetric, Func<IReadOnlyDictionary<string, double>> metrics, TextWriter o)
+    {
+        var source = new ExampleBatchSource<LabeledBatch>(train.Count, settings.BatchSize,
+            (indices, _) => LabeledBatch.Collate([.. indices.Select(i => train[i])], settings.PadTokenId), shuffle: true, seed: (ulong)settings.Seed,
+            dropLast: false);
+        int stepsPerEpoch = source.BatchesPerEpoch;
+        int maxSteps = settings.Epochs * stepsPerEpoch;
+        var options = new TrainerOptions
+        {
+            OutputDirectory = settings.OutputDirectory,
+            MaxSteps = maxSteps,
+            LearningRate = settings.LearningRate,
+            WarmupSteps = (int)Math.Ceiling(settings.WarmupRatio * maxSteps),
+            Schedule = LearningRateSchedule.Linear,
+            WeightDecay = settings.WeightDecay,
+            Beta2 = 0.999,
+            EvalEvery = stepsPerEpoch,
+            SaveEvery = stepsPerEpoch,
+            KeepLast = 1,
+            BestMetric = bestMetric,
+            GreaterIsBetter = true,
+            EarlyStoppingPatience = settings.Patience,
+            MaxMinutes = settings.MaxMinutes,
+            Resume = settings.Resume,
+        };
+        o.WriteLine($"Training {settings.Epochs} epochs of {stepsPerEpoch} steps (batch {settings.BatchSize}) into {settings.OutputDirectory}");
+        return new Trainer<LabeledBatch>(model.Module, model.Loss, source, options, generator: model.Generator, countTokens: b => b.TokenCount)
+        {
+            Progress = new ProgressLine(o, rewrite: ReferenceEquals(o, Console.Out) && !Console.IsOutputRedirected),
+            Log = o,
+            EvaluationMetrics = metrics,
+        };
+    }
 
     /// <summary>Prints which weights the head's creation initialized newly and which of the file's weights went unused.</summary>
     public static void PrintLoadReport(EncoderModel model, string directory, TextWriter o)
@@ -59,3 +101,7 @@ internal static class FineTuningRun
     public static void WriteJson(string path, JsonObject json) =>
         File.WriteAllText(path, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
 }
+
+/// <summary>The options the fine-tuning commands share.</summary>
+internal sealed record FineTuningSettings(string OutputDirectory, int Epochs, int BatchSize, int PadTokenId, int Seed, double LearningRate,
+    double WarmupRatio, double WeightDecay, int Patience, double? MaxMinutes, bool Resume);
