@@ -132,10 +132,11 @@ internal static unsafe class Gemm
 
     /// <summary>
     /// One product on several threads that share its packed B. For each depth and column block, the B panels are packed in
-    /// parallel; then tasks (a block of rows, and a group of B panels when there are too few rows) each pack their rows of A
-    /// and run the micro-kernel over their panels. There are several tasks per thread, claimed as threads come free, so a
-    /// thread slowed by other work on its core takes fewer. Every element of C is summed in the same order as in
-    /// <see cref="Serial"/>, whatever the split.
+    /// parallel; then tasks (a block of rows, and a group of B panels when there are too few row blocks) each pack their rows
+    /// of A and run the micro-kernel over their panels. Tasks are cut at tile boundaries into near-equal shares, their count a
+    /// multiple of the thread count, several per thread: claimed as threads come free, a thread slowed by other work on its
+    /// core takes fewer, and no thread is left with one block more than the others. Every element of C is summed in the same
+    /// order as in <see cref="Serial"/>, whatever the split.
     /// </summary>
     private static void Shared<TKernel>(int m, int n, int k, StridedMatrix a, StridedMatrix b, float* c, long ldc, bool accumulate, float* bias, Structure shape,
         int threads)
@@ -148,13 +149,15 @@ internal static unsafe class Gemm
         }
         int mr = TKernel.Rows, nr = TKernel.Columns, wanted = TasksPerThread * threads;
         int kcMax = Math.Min(TKernel.DepthBlock, k), ncMax = Math.Min(TKernel.ColumnBlock, RoundUp(n, nr));
-        int blockRows = Math.Clamp(RoundUp((m + wanted - 1) / wanted, mr), mr, TKernel.RowBlock);
-        int rowBlocks = (m + blockRows - 1) / blockRows;
+        int tiles = (m + mr - 1) / mr, tilesPerBlock = TKernel.RowBlock / mr;
+        int rowBlocks = Math.Min(tiles, (tiles + tilesPerBlock - 1) / tilesPerBlock);
+        if (rowBlocks >= wanted / 2) rowBlocks = Math.Min(tiles, RoundUp(Math.Max(rowBlocks, wanted), threads));
+        int blockRows = (tiles + rowBlocks - 1) / rowBlocks * mr;
         float* packedB = Workspace.ForCurrentThread(0, (long)ncMax * kcMax, 0).B;
         for (int jc = 0; jc < n; jc += ncMax)
         {
             int nc = Math.Min(ncMax, n - jc), panels = (nc + nr - 1) / nr;
-            int groups = Math.Min(panels, (wanted + rowBlocks - 1) / rowBlocks), panelsPerGroup = (panels + groups - 1) / groups;
+            int groups = Math.Clamp(RoundUp(rowBlocks * Math.Max(1, wanted / rowBlocks), threads) / rowBlocks, 1, panels);
             for (int pc = 0; pc < k; pc += kcMax)
             {
                 int kc = Math.Min(kcMax, k - pc);
@@ -171,9 +174,10 @@ internal static unsafe class Gemm
                     Workspace workspace = Workspace.ForCurrentThread((long)blockRows * kcMax, 0, mr * nr);
                     for (long task = first; task < last; task++)
                     {
-                        int ic = (int)(task / groups) * blockRows, mc = Math.Min(blockRows, m - ic);
-                        int jr0 = (int)(task % groups) * panelsPerGroup * nr, jr1 = Math.Min(nc, jr0 + panelsPerGroup * nr);
-                        if (jr0 >= jr1) continue;
+                        int block = (int)(task / groups), group = (int)(task % groups);
+                        int ic = Share(tiles, rowBlocks, block) * mr, mc = Math.Min(m, Share(tiles, rowBlocks, block + 1) * mr) - ic;
+                        int jr0 = Share(panels, groups, group) * nr, jr1 = Math.Min(nc, Share(panels, groups, group + 1) * nr);
+                        if (mc <= 0 || jr0 >= jr1) continue;
                         PackA(a.Offset(ic, pc), mc, kc, mr, workspace.A);
                         Macro<TKernel>(mc, jr0, jr1, kc, workspace.A, packedB, c + ic * ldc + jc, ldc, add, blockBias, workspace.Tile, shape.At(ic, jc, pc));
                     }
@@ -181,6 +185,9 @@ internal static unsafe class Gemm
             }
         }
     }
+
+    /// <summary>Where share <paramref name="index"/> of <paramref name="count"/> near-equal shares of <paramref name="total"/> units begins.</summary>
+    private static int Share(int total, int count, int index) => (int)((long)total * index / count);
 
     /// <summary>One product on the calling thread: the five loops around the micro-kernel.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
