@@ -17,10 +17,14 @@ internal sealed class BenchTrainCommand : CliCommand
     private readonly Option<int> warmup = new("--warmup") { Description = "Untimed steps first.", DefaultValueFactory = _ => 2 };
     private readonly Option<int?> vocab = new("--vocab") { Description = "Vocabulary size (default: the preset's)." };
     private readonly Option<bool> json = new("--json") { Description = "Print the result as JSON." };
+    private readonly Option<bool> profile = new("--profile") { Description = "After the timed steps, time every kernel of as many more steps by operand shapes and print the slowest." };
+
+    /// <summary>Kernels listed by <c>--profile</c> in the text output.</summary>
+    private const int ProfileLines = 40;
 
     public BenchTrainCommand() : base("bench train", "Measure GPT-2 training steps per second, GFLOP/s, MFU and peak memory on random tokens.") { }
 
-    protected override IEnumerable<Option> Options => [preset, batch, sequence, steps, warmup, vocab, json];
+    protected override IEnumerable<Option> Options => [preset, batch, sequence, steps, warmup, vocab, json, profile];
 
     protected override int Execute(CommandContext context)
     {
@@ -29,6 +33,7 @@ internal sealed class BenchTrainCommand : CliCommand
         if (p.GetValue(vocab) is int v) config = config with { VocabSize = v };
         var bench = new TrainingBenchmark(config, p.GetValue(batch), p.GetValue(sequence));
         TrainingResult result = bench.Run(p.GetValue(steps), p.GetValue(warmup));
+        IReadOnlyList<(string Kernel, double CallsPerStep, double MsPerStep)> kernels = p.GetValue(profile) ? bench.Profile(p.GetValue(steps)) : [];
         CpuPeak peak = CpuPeak.Measure();
         double mfu = result.Mfu(peak);
         if (p.GetValue(json))
@@ -44,6 +49,13 @@ internal sealed class BenchTrainCommand : CliCommand
                 ["allocated_mb_per_step"] = BenchReport.Round(result.AllocatedBytesPerStep / (1 << 20), 2),
                 ["gcs_per_step"] = BenchReport.Round(result.GcsPerStep, 3), ["loss"] = BenchReport.Round(result.Loss, 4),
             };
+            if (kernels.Count > 0)
+            {
+                report["kernels"] = new JsonArray([.. kernels.Select(k => (JsonNode)new JsonObject
+                {
+                    ["kernel"] = k.Kernel, ["calls_per_step"] = BenchReport.Round(k.CallsPerStep, 2), ["ms_per_step"] = BenchReport.Round(k.MsPerStep, 3),
+                })]);
+            }
             context.Output.WriteLine(report.ToJsonString(BenchReport.JsonOptions));
             return ForgeCli.Success;
         }
@@ -56,6 +68,12 @@ internal sealed class BenchTrainCommand : CliCommand
             $"MFU {mfu:P1} of an estimated {peak.Gflops:F0} GFLOP/s ({peak.Threads} cores × {peak.ClockGHz:F2} GHz × {peak.FlopsPerCycle} flops/cycle)"));
         o.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{result.CpuMsPerStep:F0} CPU ms/step, {result.AllocatedBytesPerStep / (1 << 20):F2} MiB allocated and {result.GcsPerStep:F2} GCs per step, peak RSS {result.PeakResidentMiB:F0} MiB"));
+        if (kernels.Count > 0)
+        {
+            o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"kernels: {kernels.Sum(k => k.MsPerStep):F1} ms/step while profiled"));
+            foreach ((string kernel, double calls, double ms) in kernels.Take(ProfileLines))
+                o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{ms,9:F2} ms/step {calls,7:F0} calls  {kernel}"));
+        }
         return ForgeCli.Success;
     }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Forge.Backends;
 using Forge.Models.Gpt2;
 using Forge.Optim;
 using Forge.Tensors;
@@ -76,6 +77,26 @@ public sealed class TrainingBenchmark
         }
         ProcessStats after = ProcessStats.Now();
         return new TrainingResult(times, (long)Batch * Seq, FlopsPerStep, loss, before, after, ProcessStats.PeakResidentMiB());
+    }
+
+    /// <summary>
+    /// Runs <paramref name="steps"/> more steps through a <see cref="TimingBackend"/> keyed by operand shapes and returns each
+    /// kernel's calls and milliseconds per step, slowest first (timing every call slows the steps a little).
+    /// </summary>
+    public IReadOnlyList<(string Kernel, double CallsPerStep, double MsPerStep)> Profile(int steps)
+    {
+        if (steps < 1) throw new ForgeException($"Need at least 1 profiled step, found {steps}.");
+        IBackend proxy = TimingBackend.Wrap(BackendRegistry.Cpu, keyByShape: true);
+        IBackend previous = BackendRegistry.UseCpu(proxy);
+        try
+        {
+            for (int i = 0; i < steps; i++) Step();
+        }
+        finally
+        {
+            BackendRegistry.UseCpu(previous);
+        }
+        return [.. ((TimingBackend)(object)proxy).Report().Select(k => (k.Kernel, k.Calls / (double)steps, k.Seconds * 1000 / steps))];
     }
 
     /// <summary>
