@@ -34,7 +34,8 @@ internal static class Engine
                 hooked = true;
             }
             GradNode? node = tensor.GradFn;
-            if (node is null || tensor.RetainsGrad) Accumulate(tensor, grad, createGraph, transfer: owned && node is null);
+            if (node is null || tensor.RetainsGrad)
+                Accumulate(tensor, grad, createGraph, transfer: owned && node is null, disposable: node is null && !hooked && buffers.IsExclusive(grad));
             if (node is not null)
             {
                 if (!createGraph && node.Slice is { } slice)
@@ -113,11 +114,14 @@ internal static class Engine
         }
     }
 
-    /// <summary>Stores the gradient of a leaf (or a tensor that retains its gradient); an engine-owned gradient is kept without a copy.</summary>
-    private static void Accumulate(Tensor tensor, Tensor grad, bool createGraph, bool transfer)
+    /// <summary>
+    /// Stores the gradient of a leaf (or a tensor that retains its gradient); an engine-owned gradient is kept without a copy,
+    /// and one that is <paramref name="disposable"/> (the engine releases it next) may trade its memory with a kept buffer.
+    /// </summary>
+    private static void Accumulate(Tensor tensor, Tensor grad, bool createGraph, bool transfer, bool disposable)
     {
         if (createGraph) tensor.Grad = tensor.Grad is { } existing ? existing.Add(grad) : grad;
-        else if (!tensor.AccumulateIntoGrad(grad)) tensor.Grad = transfer ? grad.Detach() : grad.Detach().Clone();
+        else if (!tensor.AccumulateIntoGrad(grad, disposable)) tensor.Grad = transfer ? grad.Detach() : grad.Detach().Clone();
     }
 
     /// <summary>

@@ -9,8 +9,8 @@ public sealed unsafe class Storage
 {
     private static long created;
 
-    private readonly object? owner;
-    private readonly void* pointer;
+    private object? owner;
+    private void* pointer;
     private bool released;
 
     private Storage(void* pointer, long length, DType dtype, Device device, object? owner)
@@ -34,7 +34,10 @@ public sealed unsafe class Storage
     /// <summary>Size in bytes.</summary>
     public long ByteLength => Length * DType.SizeOf();
 
-    /// <summary>Address of element 0. Stable for the storage's lifetime; a storage released by a <see cref="TensorScope"/> throws.</summary>
+    /// <summary>
+    /// Address of element 0; a storage released by a <see cref="TensorScope"/> throws. It changes only when a kept gradient
+    /// buffer takes over a new gradient's memory during backward (<see cref="TrySwapMemory"/>), never while a kernel runs.
+    /// </summary>
     internal void* Pointer => released ? throw ReleasedError() : pointer;
 
     /// <summary>True once a <see cref="TensorScope"/> gave the memory back to the pool.</summary>
@@ -74,6 +77,21 @@ public sealed unsafe class Storage
         if (released || owner is not CpuMemoryPool.Lease lease) return false;
         released = true;
         lease.Dispose();
+        return true;
+    }
+
+    /// <summary>
+    /// Exchanges the pooled memory of this storage and <paramref name="other"/> (same dtype, device and length, neither
+    /// released), so each now holds the other's elements; false, changing nothing, when either memory is not pooled.
+    /// </summary>
+    internal bool TrySwapMemory(Storage other)
+    {
+        if (released || other.released || owner is not CpuMemoryPool.Lease || other.owner is not CpuMemoryPool.Lease
+            || DType != other.DType || Device != other.Device || Length != other.Length) return false;
+        (owner, other.owner) = (other.owner, owner);
+        void* mine = pointer;
+        pointer = other.pointer;
+        other.pointer = mine;
         return true;
     }
 

@@ -64,6 +64,9 @@ public partial class Tensor
     /// <summary>True when elements are laid out densely in row-major order.</summary>
     public bool IsContiguous { get; }
 
+    /// <summary>Whether this tensor is its whole storage, contiguous from element 0.</summary>
+    internal bool OwnsWholeStorage => IsContiguous && offset == 0 && Numel == storage.Length;
+
     /// <summary>The backend that computes on this tensor's device.</summary>
     internal IBackend Backend => BackendRegistry.For(storage.Device);
 
@@ -111,14 +114,22 @@ public partial class Tensor
     /// </summary>
     internal void ZeroGradKeepingBuffer() => gradIsStale = grad is not null;
 
-    /// <summary>Adds <paramref name="value"/> to the gradient in place, or copies it over a gradient zeroed lazily; false when there is none.</summary>
-    internal bool AccumulateIntoGrad(Tensor value)
+    /// <summary>
+    /// Adds <paramref name="value"/> to the gradient in place, or copies it over a gradient zeroed lazily; false when there is
+    /// none. When <paramref name="disposable"/> (nothing else will read <paramref name="value"/>), the copy is a swap of memory
+    /// instead: the gradient takes value's memory and value is left with the gradient's old elements.
+    /// </summary>
+    internal bool AccumulateIntoGrad(Tensor value, bool disposable)
     {
         if (grad is null) return false;
         if (gradIsStale)
         {
             gradIsStale = false;
-            grad.CopyFrom(value);
+            if (!(disposable && grad.OwnsWholeStorage && value.OwnsWholeStorage && grad.Shape.SequenceEqual(value.Shape)
+                && grad.storage.TrySwapMemory(value.storage)))
+            {
+                grad.CopyFrom(value);
+            }
         }
         else
         {

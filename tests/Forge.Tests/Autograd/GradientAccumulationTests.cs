@@ -66,4 +66,24 @@ public sealed class GradientAccumulationTests
         x.Narrow(0, 4, 2).Sum().Backward();
         Assert.Equal(new float[] { 2, 2, 2, 6, 7, 7 }, x.Grad!.ToArray<float>());
     }
+
+    [Fact]
+    public void AKeptGradientBufferTakesTheNewGradientsMemoryAndKeepsItsIdentityAndValues()
+    {
+        // Large enough for pooled memory, which backward trades instead of copying into a lazily zeroed buffer.
+        int size = (int)(CpuMemoryPool.MinimumBytes / sizeof(float)) * 2;
+        Tensor w = Tensor.Ones([size]).RequireGrad();
+        Tensor x = Tensor.Arange(0, size, dtype: DType.Float32);
+        w.Mul(x).Sum().Backward();
+        Tensor buffer = w.Grad!;
+        float[] first = buffer.ToArray<float>();
+
+        w.ZeroGradKeepingBuffer();
+        w.Mul(x.Mul(3f)).Sum().Backward();
+        Assert.Same(buffer, w.Grad);
+        Assert.Equal(first.Select(v => 3 * v), buffer.ToArray<float>());
+
+        w.Mul(x).Sum().Backward();
+        Assert.Equal(first.Select(v => 4 * v), w.Grad!.ToArray<float>());
+    }
 }
