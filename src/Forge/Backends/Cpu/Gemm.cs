@@ -133,7 +133,8 @@ internal static unsafe class Gemm
     /// <summary>
     /// One product on several threads that share its packed B. For each depth and column block, the B panels are packed in
     /// parallel; then tasks (a block of rows, and a group of B panels when there are too few row blocks) each pack their rows
-    /// of A and run the micro-kernel over their panels. Tasks are cut at tile boundaries into near-equal shares, their count a
+    /// of A and run the micro-kernel over their panels. With panel groups, the few rows of A are packed once, alongside B,
+    /// instead of once per group. Tasks are cut at tile boundaries into near-equal shares, their count a
     /// multiple of the thread count, several per thread: claimed as threads come free, a thread slowed by other work on its
     /// core takes fewer, and no thread is left with one block more than the others. Every element of C is summed in the same
     /// order as in <see cref="Serial"/>, whatever the split.
@@ -151,35 +152,46 @@ internal static unsafe class Gemm
         int kcMax = Math.Min(TKernel.DepthBlock, k), ncMax = Math.Min(TKernel.ColumnBlock, RoundUp(n, nr));
         int tiles = (m + mr - 1) / mr, tilesPerBlock = TKernel.RowBlock / mr;
         int rowBlocks = Math.Min(tiles, (tiles + tilesPerBlock - 1) / tilesPerBlock);
-        if (rowBlocks >= wanted / 2) rowBlocks = Math.Min(tiles, RoundUp(Math.Max(rowBlocks, wanted), threads));
+        bool fewRows = rowBlocks < wanted / 2;
+        if (!fewRows) rowBlocks = Math.Min(tiles, RoundUp(Math.Max(rowBlocks, wanted), threads));
         int blockRows = (tiles + rowBlocks - 1) / rowBlocks * mr;
-        float* packedB = Workspace.ForCurrentThread(0, (long)ncMax * kcMax, 0).B;
+        long bFloats = (long)ncMax * kcMax;
+        float* packedB = Workspace.ForCurrentThread(0, bFloats + (fewRows ? (long)tiles * mr * kcMax : 0), 0).B, packedAllA = packedB + bFloats;
         for (int jc = 0; jc < n; jc += ncMax)
         {
             int nc = Math.Min(ncMax, n - jc), panels = (nc + nr - 1) / nr;
-            int groups = Math.Clamp(RoundUp(rowBlocks * Math.Max(1, wanted / rowBlocks), threads) / rowBlocks, 1, panels);
+            int groups = fewRows ? Math.Clamp(wanted / rowBlocks, 1, panels) : 1;
+            // With several panel groups per row block, A is packed once here rather than by each of its block's tasks.
+            int sharedTiles = groups > 1 ? tiles : 0;
             for (int pc = 0; pc < k; pc += kcMax)
             {
                 int kc = Math.Min(kcMax, k - pc);
-                StridedMatrix bBlock = b.Offset(pc, jc);
-                CpuParallel.For(panels, 1, (first, last) =>
+                StridedMatrix bBlock = b.Offset(pc, jc), aBlock = a.Offset(0, pc);
+                CpuParallel.For(panels + sharedTiles, 1, (first, last) =>
                 {
-                    int from = (int)first * nr;
-                    PackB(bBlock.Offset(0, from), kc, Math.Min(nc, (int)last * nr) - from, nr, packedB + (long)from * kc);
+                    int from = (int)first * nr, to = Math.Min(nc, (int)Math.Min(last, panels) * nr);
+                    if (from < to) PackB(bBlock.Offset(0, from), kc, to - from, nr, packedB + (long)from * kc);
+                    int row = (int)Math.Max(first - panels, 0) * mr, end = Math.Min(m, (int)(last - panels) * mr);
+                    if (row < end) PackA(aBlock.Offset(row, 0), end - row, kc, mr, packedAllA + (long)row * kc);
                 });
                 bool add = accumulate || pc > 0;
                 float* blockBias = bias != null && pc == 0 ? bias + jc : null;
                 CpuParallel.For((long)rowBlocks * groups, 1, (first, last) =>
                 {
-                    Workspace workspace = Workspace.ForCurrentThread((long)blockRows * kcMax, 0, mr * nr);
+                    Workspace workspace = Workspace.ForCurrentThread(sharedTiles > 0 ? 0 : (long)blockRows * kcMax, 0, mr * nr);
                     for (long task = first; task < last; task++)
                     {
                         int block = (int)(task / groups), group = (int)(task % groups);
                         int ic = Share(tiles, rowBlocks, block) * mr, mc = Math.Min(m, Share(tiles, rowBlocks, block + 1) * mr) - ic;
                         int jr0 = Share(panels, groups, group) * nr, jr1 = Math.Min(nc, Share(panels, groups, group + 1) * nr);
                         if (mc <= 0 || jr0 >= jr1) continue;
-                        PackA(a.Offset(ic, pc), mc, kc, mr, workspace.A);
-                        Macro<TKernel>(mc, jr0, jr1, kc, workspace.A, packedB, c + ic * ldc + jc, ldc, add, blockBias, workspace.Tile, shape.At(ic, jc, pc));
+                        float* packedA = packedAllA + (long)ic * kc;
+                        if (sharedTiles == 0)
+                        {
+                            packedA = workspace.A;
+                            PackA(aBlock.Offset(ic, 0), mc, kc, mr, packedA);
+                        }
+                        Macro<TKernel>(mc, jr0, jr1, kc, packedA, packedB, c + ic * ldc + jc, ldc, add, blockBias, workspace.Tile, shape.At(ic, jc, pc));
                     }
                 });
             }
@@ -353,15 +365,16 @@ internal static unsafe class Gemm
 
     /// <summary>
     /// Packs mr (a multiple of 6) full rows of a row-major A, six rows at a time. With AVX and mr = 6 the panel is written by
-    /// 8×8 transposes whose 8-float stores at stride 6 each write one step's six values and two that the next store
-    /// overwrites (the buffers have room past their end).
+    /// 8×8 transposes whose 8-float stores at stride 6 each write one step's six values and two of the next step, which a
+    /// later store overwrites; the last steps are left to the scalar loop, so nothing is written past the panel (another
+    /// thread may be packing the next one).
     /// </summary>
     private static void PackRowMajorPanel(float* source, long rs, int depth, int mr, float* panel)
     {
         int p = 0;
         if (mr == 6 && Avx.IsSupported)
         {
-            for (; p + 8 <= depth; p += 8) TransposeSixRows(source + p, rs, panel + p * 6);
+            for (; p + 8 < depth; p += 8) TransposeSixRows(source + p, rs, panel + p * 6);
         }
         for (int r0 = 0; r0 < mr; r0 += 6)
         {
