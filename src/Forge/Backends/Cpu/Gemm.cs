@@ -509,7 +509,10 @@ internal static unsafe class Gemm
         }
     }
 
-    /// <summary>A register-blocked kernel: C[Rows×Columns] (+)= Apanel·Bpanel over <c>depth</c> packed steps, and its blocking.</summary>
+    /// <summary>
+    /// A register-blocked kernel: C[Rows×Columns] (+)= Apanel·Bpanel over <c>depth</c> packed steps, and its blocking. The
+    /// kernels below take two depth steps per loop iteration, which keeps the loop's own instructions out of the way of the FMAs.
+    /// </summary>
     private interface IMicroKernel
     {
         /// <summary>MR: rows of a tile.</summary>
@@ -552,7 +555,8 @@ internal static unsafe class Gemm
             Vector128<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
             Vector128<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
             PrefetchTile(c, ldc, 6, 8);
-            for (int p = 0; p < depth; p++)
+            int p = 0;
+            for (; p + 2 <= depth; p += 2)
             {
                 Vector128<float> b0 = Vector128.Load(b), b1 = Vector128.Load(b + 4);
                 Vector128<float> x = Vector128.Create(a[0]);
@@ -573,8 +577,50 @@ internal static unsafe class Gemm
                 x = Vector128.Create(a[5]);
                 c50 = Vector128.MultiplyAddEstimate(x, b0, c50);
                 c51 = Vector128.MultiplyAddEstimate(x, b1, c51);
-                a += 6;
-                b += 8;
+                b0 = Vector128.Load(b + 8);
+                b1 = Vector128.Load(b + 12);
+                x = Vector128.Create(a[6]);
+                c00 = Vector128.MultiplyAddEstimate(x, b0, c00);
+                c01 = Vector128.MultiplyAddEstimate(x, b1, c01);
+                x = Vector128.Create(a[7]);
+                c10 = Vector128.MultiplyAddEstimate(x, b0, c10);
+                c11 = Vector128.MultiplyAddEstimate(x, b1, c11);
+                x = Vector128.Create(a[8]);
+                c20 = Vector128.MultiplyAddEstimate(x, b0, c20);
+                c21 = Vector128.MultiplyAddEstimate(x, b1, c21);
+                x = Vector128.Create(a[9]);
+                c30 = Vector128.MultiplyAddEstimate(x, b0, c30);
+                c31 = Vector128.MultiplyAddEstimate(x, b1, c31);
+                x = Vector128.Create(a[10]);
+                c40 = Vector128.MultiplyAddEstimate(x, b0, c40);
+                c41 = Vector128.MultiplyAddEstimate(x, b1, c41);
+                x = Vector128.Create(a[11]);
+                c50 = Vector128.MultiplyAddEstimate(x, b0, c50);
+                c51 = Vector128.MultiplyAddEstimate(x, b1, c51);
+                a += 12;
+                b += 16;
+            }
+            if (p < depth)
+            {
+                Vector128<float> b0 = Vector128.Load(b), b1 = Vector128.Load(b + 4);
+                Vector128<float> x = Vector128.Create(a[0]);
+                c00 = Vector128.MultiplyAddEstimate(x, b0, c00);
+                c01 = Vector128.MultiplyAddEstimate(x, b1, c01);
+                x = Vector128.Create(a[1]);
+                c10 = Vector128.MultiplyAddEstimate(x, b0, c10);
+                c11 = Vector128.MultiplyAddEstimate(x, b1, c11);
+                x = Vector128.Create(a[2]);
+                c20 = Vector128.MultiplyAddEstimate(x, b0, c20);
+                c21 = Vector128.MultiplyAddEstimate(x, b1, c21);
+                x = Vector128.Create(a[3]);
+                c30 = Vector128.MultiplyAddEstimate(x, b0, c30);
+                c31 = Vector128.MultiplyAddEstimate(x, b1, c31);
+                x = Vector128.Create(a[4]);
+                c40 = Vector128.MultiplyAddEstimate(x, b0, c40);
+                c41 = Vector128.MultiplyAddEstimate(x, b1, c41);
+                x = Vector128.Create(a[5]);
+                c50 = Vector128.MultiplyAddEstimate(x, b0, c50);
+                c51 = Vector128.MultiplyAddEstimate(x, b1, c51);
             }
             Store(c, c00, c01, accumulate, bias);
             Store(c + ldc, c10, c11, accumulate, bias);
@@ -620,7 +666,8 @@ internal static unsafe class Gemm
             Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
             Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
             PrefetchTile(c, ldc, 6, 16);
-            for (int p = 0; p < depth; p++)
+            int p = 0;
+            for (; p + 2 <= depth; p += 2)
             {
                 Vector256<float> b0 = Vector256.Load(b), b1 = Vector256.Load(b + 8);
                 Vector256<float> x = Vector256.Create(a[0]);
@@ -641,8 +688,50 @@ internal static unsafe class Gemm
                 x = Vector256.Create(a[5]);
                 c50 = Vector256.MultiplyAddEstimate(x, b0, c50);
                 c51 = Vector256.MultiplyAddEstimate(x, b1, c51);
-                a += 6;
-                b += 16;
+                b0 = Vector256.Load(b + 16);
+                b1 = Vector256.Load(b + 24);
+                x = Vector256.Create(a[6]);
+                c00 = Vector256.MultiplyAddEstimate(x, b0, c00);
+                c01 = Vector256.MultiplyAddEstimate(x, b1, c01);
+                x = Vector256.Create(a[7]);
+                c10 = Vector256.MultiplyAddEstimate(x, b0, c10);
+                c11 = Vector256.MultiplyAddEstimate(x, b1, c11);
+                x = Vector256.Create(a[8]);
+                c20 = Vector256.MultiplyAddEstimate(x, b0, c20);
+                c21 = Vector256.MultiplyAddEstimate(x, b1, c21);
+                x = Vector256.Create(a[9]);
+                c30 = Vector256.MultiplyAddEstimate(x, b0, c30);
+                c31 = Vector256.MultiplyAddEstimate(x, b1, c31);
+                x = Vector256.Create(a[10]);
+                c40 = Vector256.MultiplyAddEstimate(x, b0, c40);
+                c41 = Vector256.MultiplyAddEstimate(x, b1, c41);
+                x = Vector256.Create(a[11]);
+                c50 = Vector256.MultiplyAddEstimate(x, b0, c50);
+                c51 = Vector256.MultiplyAddEstimate(x, b1, c51);
+                a += 12;
+                b += 32;
+            }
+            if (p < depth)
+            {
+                Vector256<float> b0 = Vector256.Load(b), b1 = Vector256.Load(b + 8);
+                Vector256<float> x = Vector256.Create(a[0]);
+                c00 = Vector256.MultiplyAddEstimate(x, b0, c00);
+                c01 = Vector256.MultiplyAddEstimate(x, b1, c01);
+                x = Vector256.Create(a[1]);
+                c10 = Vector256.MultiplyAddEstimate(x, b0, c10);
+                c11 = Vector256.MultiplyAddEstimate(x, b1, c11);
+                x = Vector256.Create(a[2]);
+                c20 = Vector256.MultiplyAddEstimate(x, b0, c20);
+                c21 = Vector256.MultiplyAddEstimate(x, b1, c21);
+                x = Vector256.Create(a[3]);
+                c30 = Vector256.MultiplyAddEstimate(x, b0, c30);
+                c31 = Vector256.MultiplyAddEstimate(x, b1, c31);
+                x = Vector256.Create(a[4]);
+                c40 = Vector256.MultiplyAddEstimate(x, b0, c40);
+                c41 = Vector256.MultiplyAddEstimate(x, b1, c41);
+                x = Vector256.Create(a[5]);
+                c50 = Vector256.MultiplyAddEstimate(x, b0, c50);
+                c51 = Vector256.MultiplyAddEstimate(x, b1, c51);
             }
             Store(c, c00, c01, accumulate, bias);
             Store(c + ldc, c10, c11, accumulate, bias);
@@ -690,7 +779,8 @@ internal static unsafe class Gemm
             Vector512<float> c60 = default, c61 = default, c70 = default, c71 = default, c80 = default, c81 = default;
             Vector512<float> c90 = default, c91 = default, ca0 = default, ca1 = default, cb0 = default, cb1 = default;
             PrefetchTile(c, ldc, 12, 32);
-            for (int p = 0; p < depth; p++)
+            int p = 0;
+            for (; p + 2 <= depth; p += 2)
             {
                 Vector512<float> b0 = Vector512.Load(b), b1 = Vector512.Load(b + 16);
                 Vector512<float> x = Vector512.Create(a[0]);
@@ -729,8 +819,86 @@ internal static unsafe class Gemm
                 x = Vector512.Create(a[11]);
                 cb0 = Vector512.MultiplyAddEstimate(x, b0, cb0);
                 cb1 = Vector512.MultiplyAddEstimate(x, b1, cb1);
-                a += 12;
-                b += 32;
+                b0 = Vector512.Load(b + 32);
+                b1 = Vector512.Load(b + 48);
+                x = Vector512.Create(a[12]);
+                c00 = Vector512.MultiplyAddEstimate(x, b0, c00);
+                c01 = Vector512.MultiplyAddEstimate(x, b1, c01);
+                x = Vector512.Create(a[13]);
+                c10 = Vector512.MultiplyAddEstimate(x, b0, c10);
+                c11 = Vector512.MultiplyAddEstimate(x, b1, c11);
+                x = Vector512.Create(a[14]);
+                c20 = Vector512.MultiplyAddEstimate(x, b0, c20);
+                c21 = Vector512.MultiplyAddEstimate(x, b1, c21);
+                x = Vector512.Create(a[15]);
+                c30 = Vector512.MultiplyAddEstimate(x, b0, c30);
+                c31 = Vector512.MultiplyAddEstimate(x, b1, c31);
+                x = Vector512.Create(a[16]);
+                c40 = Vector512.MultiplyAddEstimate(x, b0, c40);
+                c41 = Vector512.MultiplyAddEstimate(x, b1, c41);
+                x = Vector512.Create(a[17]);
+                c50 = Vector512.MultiplyAddEstimate(x, b0, c50);
+                c51 = Vector512.MultiplyAddEstimate(x, b1, c51);
+                x = Vector512.Create(a[18]);
+                c60 = Vector512.MultiplyAddEstimate(x, b0, c60);
+                c61 = Vector512.MultiplyAddEstimate(x, b1, c61);
+                x = Vector512.Create(a[19]);
+                c70 = Vector512.MultiplyAddEstimate(x, b0, c70);
+                c71 = Vector512.MultiplyAddEstimate(x, b1, c71);
+                x = Vector512.Create(a[20]);
+                c80 = Vector512.MultiplyAddEstimate(x, b0, c80);
+                c81 = Vector512.MultiplyAddEstimate(x, b1, c81);
+                x = Vector512.Create(a[21]);
+                c90 = Vector512.MultiplyAddEstimate(x, b0, c90);
+                c91 = Vector512.MultiplyAddEstimate(x, b1, c91);
+                x = Vector512.Create(a[22]);
+                ca0 = Vector512.MultiplyAddEstimate(x, b0, ca0);
+                ca1 = Vector512.MultiplyAddEstimate(x, b1, ca1);
+                x = Vector512.Create(a[23]);
+                cb0 = Vector512.MultiplyAddEstimate(x, b0, cb0);
+                cb1 = Vector512.MultiplyAddEstimate(x, b1, cb1);
+                a += 24;
+                b += 64;
+            }
+            if (p < depth)
+            {
+                Vector512<float> b0 = Vector512.Load(b), b1 = Vector512.Load(b + 16);
+                Vector512<float> x = Vector512.Create(a[0]);
+                c00 = Vector512.MultiplyAddEstimate(x, b0, c00);
+                c01 = Vector512.MultiplyAddEstimate(x, b1, c01);
+                x = Vector512.Create(a[1]);
+                c10 = Vector512.MultiplyAddEstimate(x, b0, c10);
+                c11 = Vector512.MultiplyAddEstimate(x, b1, c11);
+                x = Vector512.Create(a[2]);
+                c20 = Vector512.MultiplyAddEstimate(x, b0, c20);
+                c21 = Vector512.MultiplyAddEstimate(x, b1, c21);
+                x = Vector512.Create(a[3]);
+                c30 = Vector512.MultiplyAddEstimate(x, b0, c30);
+                c31 = Vector512.MultiplyAddEstimate(x, b1, c31);
+                x = Vector512.Create(a[4]);
+                c40 = Vector512.MultiplyAddEstimate(x, b0, c40);
+                c41 = Vector512.MultiplyAddEstimate(x, b1, c41);
+                x = Vector512.Create(a[5]);
+                c50 = Vector512.MultiplyAddEstimate(x, b0, c50);
+                c51 = Vector512.MultiplyAddEstimate(x, b1, c51);
+                x = Vector512.Create(a[6]);
+                c60 = Vector512.MultiplyAddEstimate(x, b0, c60);
+                c61 = Vector512.MultiplyAddEstimate(x, b1, c61);
+                x = Vector512.Create(a[7]);
+                c70 = Vector512.MultiplyAddEstimate(x, b0, c70);
+                c71 = Vector512.MultiplyAddEstimate(x, b1, c71);
+                x = Vector512.Create(a[8]);
+                c80 = Vector512.MultiplyAddEstimate(x, b0, c80);
+                c81 = Vector512.MultiplyAddEstimate(x, b1, c81);
+                x = Vector512.Create(a[9]);
+                c90 = Vector512.MultiplyAddEstimate(x, b0, c90);
+                c91 = Vector512.MultiplyAddEstimate(x, b1, c91);
+                x = Vector512.Create(a[10]);
+                ca0 = Vector512.MultiplyAddEstimate(x, b0, ca0);
+                ca1 = Vector512.MultiplyAddEstimate(x, b1, ca1);
+                x = Vector512.Create(a[11]);
+                cb0 = Vector512.MultiplyAddEstimate(x, b0, cb0);
+                cb1 = Vector512.MultiplyAddEstimate(x, b1, cb1);
             }
             Store(c, c00, c01, accumulate, bias);
             Store(c + ldc, c10, c11, accumulate, bias);
