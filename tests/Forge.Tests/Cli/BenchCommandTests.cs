@@ -25,6 +25,19 @@ public sealed class BenchCommandTests
     }
 
     [Fact]
+    public void BenchGemmTimesABatchOfProductsAndRejectsAnEmptyBatch()
+    {
+        JsonElement report = RunJson("bench", "gemm", "--m", "16", "--n", "24", "--k", "8", "--batch", "3", "--repeat", "1", "--json");
+        Assert.Equal(3, report.GetProperty("batch").GetInt32());
+        Assert.True(report.GetProperty("gflops").GetDouble() > 0);
+
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        Assert.NotEqual(ForgeCli.Success, ForgeCli.Run(["bench", "gemm", "--m", "8", "--batch", "0"], output, error, ForgeCli.DiscoverCommands()));
+        Assert.Contains("batch 0", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void BenchGemmRejectsAnUnknownLayout()
     {
         using var output = new StringWriter();
@@ -43,6 +56,19 @@ public sealed class BenchCommandTests
         Assert.InRange(report.GetProperty("mfu").GetDouble(), 0, 1);
         Assert.True(report.GetProperty("gflops").GetDouble() > 0);
         Assert.True(report.GetProperty("peak_rss_mb").GetDouble() > 10);
+    }
+
+    [Fact]
+    public void BenchTrainProfileTimesTheStepsKernelsByShape()
+    {
+        JsonElement report = RunJson("bench", "train", "--preset", "gpt-micro", "--vocab", "64", "--batch", "2", "--seq", "8", "--steps", "1", "--warmup", "1",
+            "--profile", "--json");
+        JsonElement[] kernels = [.. report.GetProperty("kernels").EnumerateArray()];
+        // gpt-micro's query/key/value projection: 16 token rows of width 128 into 384, with bias, once per layer (4).
+        JsonElement product = kernels.First(k => k.GetProperty("kernel").GetString() == "MatMulBias [16, 128]x[128, 384]x[384]x[16, 384]");
+        Assert.True(product.GetProperty("calls_per_step").GetDouble() >= 4);
+        Assert.Contains(kernels, k => k.GetProperty("kernel").GetString()!.StartsWith("AdamStep", StringComparison.Ordinal));
+        Assert.All(kernels, k => Assert.True(k.GetProperty("ms_per_step").GetDouble() >= 0));
     }
 
     [Fact]
