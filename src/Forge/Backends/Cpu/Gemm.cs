@@ -958,12 +958,12 @@ internal static unsafe class Gemm
             return workspace;
         }
 
-        /// <summary>A buffer of at least <paramref name="floats"/> floats, plus slack for the packing stores that run two floats past a panel.</summary>
+        /// <summary>A 64-byte aligned buffer of <paramref name="floats"/> floats.</summary>
         private static float* Grow(float* buffer, long floats, ref long capacity)
         {
             NativeMemory.AlignedFree(buffer);
             capacity = floats;
-            return (float*)NativeMemory.AlignedAlloc((nuint)((floats + 16) * sizeof(float)), 64);
+            return (float*)NativeMemory.AlignedAlloc((nuint)(floats * sizeof(float)), 64);
         }
 
         ~Workspace()
