@@ -65,20 +65,13 @@ internal static class GptStepBenchmark
     /// <summary>Runs steps under a <see cref="TimingBackend"/> and prints the time per kernel and the time outside kernels.</summary>
     private static void Profile(TrainingBenchmark bench, int steps, bool shapes, int top)
     {
-        IBackend timed = TimingBackend.Wrap(BackendRegistry.Cpu, shapes);
-        IBackend previous = BackendRegistry.UseCpu(timed);
-        double total;
-        try
+        double total = 0;
+        var report = TimingBackend.Measure(() =>
         {
             long start = Stopwatch.GetTimestamp();
             for (int i = 0; i < steps; i++) bench.Step();
             total = Stopwatch.GetElapsedTime(start).TotalMilliseconds / steps;
-        }
-        finally
-        {
-            BackendRegistry.UseCpu(previous);
-        }
-        var report = ((TimingBackend)(object)timed).Report();
+        }, shapes);
         double kernels = report.Sum(r => r.Seconds) * 1000 / steps;
         Console.WriteLine();
         Console.WriteLine($"Per-kernel time over {steps} profiled steps ({F(total)} ms/step with timing; kernels {F(kernels)} ms, outside kernels {F(total - kernels)} ms):");

@@ -32,6 +32,26 @@ public class TimingBackend : DispatchProxy
         return proxy;
     }
 
+    /// <summary>
+    /// Runs <paramref name="body"/> with a <see cref="TimingBackend"/> around the CPU backend installed (restoring the previous
+    /// one afterwards, even on failure) and returns its <see cref="Report"/>.
+    /// </summary>
+    public static IReadOnlyList<(string Kernel, long Calls, double Seconds)> Measure(Action body, bool keyByShape)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        IBackend proxy = Wrap(BackendRegistry.Cpu, keyByShape);
+        IBackend previous = BackendRegistry.UseCpu(proxy);
+        try
+        {
+            body();
+        }
+        finally
+        {
+            BackendRegistry.UseCpu(previous);
+        }
+        return ((TimingBackend)(object)proxy).Report();
+    }
+
     /// <summary>Calls and total seconds per kernel, slowest first.</summary>
     public IReadOnlyList<(string Kernel, long Calls, double Seconds)> Report() =>
         totals.Select(kv => (kv.Key, kv.Value.Calls, kv.Value.Ticks / (double)Stopwatch.Frequency))

@@ -44,33 +44,26 @@ public static class GenerationBenchmark
         int[] prompt = [config.BosTokenId < config.VocabSize ? config.BosTokenId : 0];
         TextGeneration.Generate(model, prompt, new GenerationConfig { Strategy = DecodingStrategy.Greedy, MaxNewTokens = Math.Min(8, tokens) });
         var timed = new GenerationConfig { Strategy = DecodingStrategy.Greedy, MaxNewTokens = tokens };
-        TimingBackend? timing = null;
-        IBackend? previous = null;
-        if (profile)
-        {
-            IBackend proxy = TimingBackend.Wrap(BackendRegistry.Cpu, keyByShape: true);
-            timing = (TimingBackend)(object)proxy;
-            previous = BackendRegistry.UseCpu(proxy);
-        }
-        ProcessStats before = ProcessStats.Now();
-        long start = Stopwatch.GetTimestamp();
+        ProcessStats before = default;
+        long start = 0;
         double firstTokenMs = 0;
         int count = 0;
-        try
+        void Generate()
         {
+            before = ProcessStats.Now();
+            start = Stopwatch.GetTimestamp();
             TextGeneration.Generate(model, prompt, timed, _ =>
             {
                 if (count++ == 0) firstTokenMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
                 return true;
             });
         }
-        finally
-        {
-            if (previous is not null) BackendRegistry.UseCpu(previous);
-        }
+        IReadOnlyList<(string Kernel, long Calls, double Seconds)> kernels = [];
+        if (profile) kernels = TimingBackend.Measure(Generate, keyByShape: true);
+        else Generate();
         double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
         ProcessStats after = ProcessStats.Now();
         return new GenerationResult(count, seconds, firstTokenMs, (after.ProcessorTime - before.ProcessorTime).TotalSeconds,
-            after.AllocatedBytes - before.AllocatedBytes, ProcessStats.PeakResidentMiB(), timing?.Report() ?? []);
+            after.AllocatedBytes - before.AllocatedBytes, ProcessStats.PeakResidentMiB(), kernels);
     }
 }

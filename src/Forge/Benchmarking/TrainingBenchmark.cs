@@ -86,17 +86,11 @@ public sealed class TrainingBenchmark
     public IReadOnlyList<(string Kernel, double CallsPerStep, double MsPerStep)> Profile(int steps)
     {
         if (steps < 1) throw new ForgeException($"Need at least 1 profiled step, found {steps}.");
-        IBackend proxy = TimingBackend.Wrap(BackendRegistry.Cpu, keyByShape: true);
-        IBackend previous = BackendRegistry.UseCpu(proxy);
-        try
+        var kernels = TimingBackend.Measure(() =>
         {
             for (int i = 0; i < steps; i++) Step();
-        }
-        finally
-        {
-            BackendRegistry.UseCpu(previous);
-        }
-        return [.. ((TimingBackend)(object)proxy).Report().Select(k => (k.Kernel, k.Calls / (double)steps, k.Seconds * 1000 / steps))];
+        }, keyByShape: true);
+        return [.. kernels.Select(k => (k.Kernel, k.Calls / (double)steps, k.Seconds * 1000 / steps))];
     }
 
     /// <summary>
