@@ -71,8 +71,8 @@ public sealed unsafe class GemmTests
     {
         var random = new Random(21);
         // Decoding's products: one row times a Conv1D weight (row-major) or a Linear weight / tied head (transposed), large
-        // enough to be split over threads, and a transposed (strided) left row.
-        foreach (var (k, n) in new[] { (768, 2304), (300, 1300), (65, 17) })
+        // enough to be split over threads (and into row chunks and column blocks), and a transposed (strided) left row.
+        foreach (var (k, n) in new[] { (768, 2304), (300, 1300), (130, 4200), (65, 17) })
         {
             float[] bias = [.. Enumerable.Range(0, n).Select(i => (float)Math.Sin(i))];
             foreach (bool transposeB in new[] { false, true })

@@ -7,17 +7,17 @@ namespace Forge.Backends.Cpu;
 /// straight from where it lies and in the order it lies, instead of being packed first as <see cref="Gemm"/> does for larger
 /// products. A row-major B (a Conv1D weight) is cut into fixed chunks of <see cref="RowChunk"/> rows (and blocks of
 /// <see cref="ColumnBlock"/> columns when it is wide); each task streams its rows, adding a[p]·B[p, j0..j1] into a partial sum
-/// four rows at a time, and the partial sums of the chunks are added in chunk order. A transposed B (a Linear weight, or the
+/// eight rows at a time, and the partial sums of the chunks are added in chunk order. A transposed B (a Linear weight, or the
 /// tied output head over the embedding) gives each c[j] as the dot product of a with row j of the stored matrix. The chunks
 /// do not depend on the thread count, so every element is summed in the same order however the work is split.
 /// </summary>
 internal static unsafe class Gemv
 {
     /// <summary>Rows of a row-major B per task: a task streams this many whole rows (of up to <see cref="ColumnBlock"/> columns).</summary>
-    private const int RowChunk = 64;
+    private const int RowChunk = 128;
 
     /// <summary>Columns per task of a row-major B, so a task's partial sum stays in the first-level cache.</summary>
-    private const int ColumnBlock = 2048;
+    private const int ColumnBlock = 4096;
 
     /// <summary>Below this many multiply-adds a product runs on the calling thread.</summary>
     private const long ParallelThreshold = 1L << 16;
@@ -100,7 +100,7 @@ internal static unsafe class Gemv
         }
     }
 
-    /// <summary>s[0..width) = Σp a[p]·B[p, 0..width) over <paramref name="rows"/> rows of B (row stride ldb), four rows at a time.</summary>
+    /// <summary>s[0..width) = Σp a[p]·B[p, 0..width) over <paramref name="rows"/> rows of B (row stride ldb), eight rows at a time.</summary>
     private static void SweepRows(float* a, float* b, long ldb, int rows, int width, float* s)
     {
         switch (Simd.Width)
@@ -117,24 +117,30 @@ internal static unsafe class Gemv
         int vectorEnd = width - width % TV.Count;
         new Span<float>(s, width).Clear();
         int p = 0;
-        for (; p + 4 <= rows; p += 4)
+        for (; p + 8 <= rows; p += 8)
         {
-            float* b0 = b + p * ldb, b1 = b0 + ldb, b2 = b1 + ldb, b3 = b2 + ldb;
+            float* row = b + p * ldb;
             TV a0 = TV.Create(a[p]), a1 = TV.Create(a[p + 1]), a2 = TV.Create(a[p + 2]), a3 = TV.Create(a[p + 3]);
+            TV a4 = TV.Create(a[p + 4]), a5 = TV.Create(a[p + 5]), a6 = TV.Create(a[p + 6]), a7 = TV.Create(a[p + 7]);
             int j = 0;
             for (; j < vectorEnd; j += TV.Count)
             {
-                TV sum = TV.MultiplyAdd(TV.Load(b0 + j), a0, TV.Load(s + j));
-                sum = TV.MultiplyAdd(TV.Load(b1 + j), a1, sum);
-                sum = TV.MultiplyAdd(TV.Load(b2 + j), a2, sum);
-                TV.Store(TV.MultiplyAdd(TV.Load(b3 + j), a3, sum), s + j);
+                float* q = row + j;
+                TV sum = TV.MultiplyAdd(TV.Load(q), a0, TV.Load(s + j));
+                sum = TV.MultiplyAdd(TV.Load(q + ldb), a1, sum);
+                sum = TV.MultiplyAdd(TV.Load(q + 2 * ldb), a2, sum);
+                sum = TV.MultiplyAdd(TV.Load(q + 3 * ldb), a3, sum);
+                sum = TV.MultiplyAdd(TV.Load(q + 4 * ldb), a4, sum);
+                sum = TV.MultiplyAdd(TV.Load(q + 5 * ldb), a5, sum);
+                sum = TV.MultiplyAdd(TV.Load(q + 6 * ldb), a6, sum);
+                TV.Store(TV.MultiplyAdd(TV.Load(q + 7 * ldb), a7, sum), s + j);
             }
             for (; j < width; j++)
             {
-                float sum = MathF.FusedMultiplyAdd(b0[j], a[p], s[j]);
-                sum = MathF.FusedMultiplyAdd(b1[j], a[p + 1], sum);
-                sum = MathF.FusedMultiplyAdd(b2[j], a[p + 2], sum);
-                s[j] = MathF.FusedMultiplyAdd(b3[j], a[p + 3], sum);
+                float* q = row + j;
+                float sum = s[j];
+                for (int r = 0; r < 8; r++) sum = MathF.FusedMultiplyAdd(q[r * ldb], a[p + r], sum);
+                s[j] = sum;
             }
         }
         for (; p < rows; p++)
