@@ -73,6 +73,12 @@ internal static unsafe class Gemm
     /// <summary>Tasks per thread a shared product aims for, so threads that come free early take more of them.</summary>
     private const int TasksPerThread = 4;
 
+    /// <summary>The most B panels in one task's slice of a few-row product (<see cref="Slices"/>): kc×128 floats stay in L2.</summary>
+    private const int MaxSlicePanels = 8;
+
+    /// <summary>The most floats of A that <see cref="Slices"/> packs at once (16 MiB); a deeper few-row product goes block by block.</summary>
+    private const long MaxPackedA = 1L << 22;
+
     /// <summary>The micro-kernel in use: the widest the hardware accelerates.</summary>
     public static GemmKernel Kernel { get; } = Vector512.IsHardwareAccelerated ? GemmKernel.Vector512
         : Vector256.IsHardwareAccelerated ? GemmKernel.Vector256 : GemmKernel.Vector128;
@@ -153,6 +159,12 @@ internal static unsafe class Gemm
         int tiles = (m + mr - 1) / mr, tilesPerBlock = TKernel.RowBlock / mr;
         int rowBlocks = Math.Min(tiles, (tiles + tilesPerBlock - 1) / tilesPerBlock);
         bool fewRows = rowBlocks < wanted / 2;
+        int panelsTotal = (n + nr - 1) / nr, slicePanels = Math.Clamp(panelsTotal / wanted, 1, MaxSlicePanels);
+        if (fewRows && (panelsTotal + slicePanels - 1) / slicePanels >= wanted && (long)tiles * mr * k <= MaxPackedA)
+        {
+            Slices<TKernel>(m, n, k, a, b, c, ldc, accumulate, bias, shape, slicePanels);
+            return;
+        }
         if (!fewRows) rowBlocks = Math.Min(tiles, RoundUp(Math.Max(rowBlocks, wanted), threads));
         int blockRows = (tiles + rowBlocks - 1) / rowBlocks * mr;
         long bFloats = (long)ncMax * kcMax;
@@ -196,6 +208,46 @@ internal static unsafe class Gemm
                 });
             }
         }
+    }
+
+    /// <summary>
+    /// A product with few rows and many columns (a training step's activations against a weight): all of A is packed in one
+    /// parallel pass, then each task takes a slice of B's columns, packs it one depth block at a time into its own thread's
+    /// workspace and runs it against every row. Two passes per product instead of two per depth and column block, and each
+    /// slice of B is packed by the thread that uses it. Every element of C is summed in the same order as in <see cref="Serial"/>.
+    /// </summary>
+    private static void Slices<TKernel>(int m, int n, int k, StridedMatrix a, StridedMatrix b, float* c, long ldc, bool accumulate, float* bias,
+        Structure shape, int slicePanels)
+        where TKernel : struct, IMicroKernel
+    {
+        int mr = TKernel.Rows, nr = TKernel.Columns, kcMax = Math.Min(TKernel.DepthBlock, k);
+        int tiles = (m + mr - 1) / mr, rows = tiles * mr, depthBlocks = (k + kcMax - 1) / kcMax;
+        // Depth block d of A starts at d·kcMax·rows: its tiles' panels, each mr×kc.
+        float* packedA = Workspace.ForCurrentThread(0, (long)rows * k, 0).B;
+        CpuParallel.For((long)depthBlocks * tiles, 1, (first, last) =>
+        {
+            for (long task = first; task < last; task++)
+            {
+                int pc = (int)(task / tiles) * kcMax, row = (int)(task % tiles) * mr, kc = Math.Min(kcMax, k - pc);
+                PackA(a.Offset(row, pc), Math.Min(mr, m - row), kc, mr, packedA + (long)pc * rows + (long)row * kc);
+            }
+        });
+        int sliceColumns = slicePanels * nr, slices = (n + sliceColumns - 1) / sliceColumns;
+        CpuParallel.For(slices, 1, (first, last) =>
+        {
+            Workspace workspace = Workspace.ForCurrentThread((long)sliceColumns * kcMax, 0, mr * nr);
+            for (long slice = first; slice < last; slice++)
+            {
+                int j0 = (int)slice * sliceColumns, width = Math.Min(sliceColumns, n - j0);
+                for (int pc = 0; pc < k; pc += kcMax)
+                {
+                    int kc = Math.Min(kcMax, k - pc);
+                    PackB(b.Offset(pc, j0), kc, width, nr, workspace.A);
+                    Macro<TKernel>(m, 0, width, kc, packedA + (long)pc * rows, workspace.A, c + j0, ldc, accumulate || pc > 0,
+                        bias != null && pc == 0 ? bias + j0 : null, workspace.Tile, shape.At(0, j0, pc));
+                }
+            }
+        });
     }
 
     /// <summary>Where share <paramref name="index"/> of <paramref name="count"/> near-equal shares of <paramref name="total"/> units begins.</summary>
