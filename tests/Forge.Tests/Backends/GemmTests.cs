@@ -85,6 +85,21 @@ public sealed unsafe class GemmTests
 
     [Theory]
     [MemberData(nameof(Kernels))]
+    public void FewRowProductsSplitIntoColumnSlicesMatchNaiveWithBiasAndAccumulation(string kernel)
+    {
+        var random = new Random(33);
+        // A training step's activations against a weight: few row blocks, many column panels (threads take slices of B).
+        const int m = 20, k = 300, n = 1500;
+        float[] bias = [.. Enumerable.Range(0, n).Select(i => (float)Math.Cos(i))];
+        foreach (bool transposeB in new[] { false, true })
+        {
+            CheckProduct(kernel, Operand.Random(random, m, k, false), Operand.Random(random, k, n, transposeB), accumulate: false, $"{m}x{k}x{n}");
+            CheckProduct(kernel, Operand.Random(random, m, k, true), Operand.Random(random, k, n, transposeB), accumulate: true, $"{m}x{k}x{n}", bias);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Kernels))]
     public void AccumulatesIntoTheResultWhenAsked(string kernel)
     {
         var random = new Random(9);
@@ -286,9 +301,10 @@ public sealed class GemmThreadingTests
     {
         var generator = new Generator(8);
         Tensor[] lefts = [Tensor.Randn([200, 300], generator), Tensor.Randn([3, 40, 300], generator), Tensor.Randn([300, 13], generator).MT,
-            Tensor.Randn([50, 900], generator), Tensor.Randn([1, 900], generator), Tensor.Randn([1, 700], generator)];
+            Tensor.Randn([50, 900], generator), Tensor.Randn([1, 900], generator), Tensor.Randn([1, 700], generator), Tensor.Randn([50, 20000], generator)];
         Tensor[] rights = [Tensor.Randn([300, 190], generator), Tensor.Randn([3, 300, 90], generator), Tensor.Randn([300, 500], generator),
-            Tensor.Randn([900, 2100], generator), Tensor.Randn([900, 2100], generator), Tensor.Randn([3000, 700], generator).MT];
+            Tensor.Randn([900, 2100], generator), Tensor.Randn([900, 2100], generator), Tensor.Randn([3000, 700], generator).MT,
+            Tensor.Randn([20000, 300], generator)];
         int saved = CpuParallel.Threads;
         try
         {
