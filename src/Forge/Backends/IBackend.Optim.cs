@@ -17,10 +17,11 @@ public partial interface IBackend
     /// One Adam/AdamW step at step count <paramref name="stepCount"/> (1-based): moments m, v are updated from the gradient,
     /// param −= lr/(1−β1^t) · m / (√v̂ / √(1−β2^t) + eps). v̂ is v, or the running maximum in <paramref name="maxExpAvgSq"/>
     /// (AMSGrad) when that is not null. Weight decay is added to the gradient (L2, Adam) or, when
-    /// <paramref name="decoupled"/>, applied as param ·= 1 − lr·weightDecay first (AdamW).
+    /// <paramref name="decoupled"/>, applied as param ·= 1 − lr·weightDecay first (AdamW). The gradient is read as
+    /// grad·<paramref name="gradScale"/> (a clipping factor folded into the step; 1 reads it as it is) and is not written.
     /// </summary>
     void AdamStep(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, Tensor? maxExpAvgSq, double lr, double beta1,
-        double beta2, double eps, double weightDecay, long stepCount, bool decoupled);
+        double beta2, double eps, double weightDecay, long stepCount, bool decoupled, float gradScale);
 
     /// <summary>
     /// The LAMB direction at step count <paramref name="stepCount"/>: updates the moments m, v like Adam and writes

@@ -206,9 +206,9 @@ public sealed class KeepAliveBackend(IBackend inner) : IBackend
     }
 
     /// <inheritdoc />
-    public void AdamStep(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, Tensor? maxExpAvgSq, double lr, double beta1, double beta2, double eps, double weightDecay, long stepCount, bool decoupled)
+    public void AdamStep(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, Tensor? maxExpAvgSq, double lr, double beta1, double beta2, double eps, double weightDecay, long stepCount, bool decoupled, float gradScale)
     {
-        Inner.AdamStep(param, grad, expAvg, expAvgSq, maxExpAvgSq, lr, beta1, beta2, eps, weightDecay, stepCount, decoupled);
+        Inner.AdamStep(param, grad, expAvg, expAvgSq, maxExpAvgSq, lr, beta1, beta2, eps, weightDecay, stepCount, decoupled, gradScale);
         GC.KeepAlive(param);
         GC.KeepAlive(grad);
         GC.KeepAlive(expAvg);

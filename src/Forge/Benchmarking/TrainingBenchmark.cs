@@ -56,8 +56,7 @@ public sealed class TrainingBenchmark
         Optimizer.ZeroGrad(setToNone: false);
         Tensor loss = Model.Loss(inputs, targets);
         loss.Backward();
-        GradientClipping.ClipGradNorm(Model.Parameters(), 1.0f);
-        Optimizer.Step();
+        Optimizer.Step(GradientClipping.ClipCoefficient(1.0f, GradientClipping.GetTotalNorm(Model.Parameters())));
         return loss.Item();
     }
 

@@ -20,8 +20,11 @@ public sealed class Adam : Optimizer
         : base(parameterGroups, AdamUpdate.Defaults(learningRate, beta1, beta2, epsilon, weightDecay, amsGrad)) { }
 
     /// <inheritdoc />
+    protected override bool FoldsGradientScale => true;
+
+    /// <inheritdoc />
     protected override void Update(ParameterGroup group, Tensor parameter, Tensor gradient, ParameterState state) =>
-        AdamUpdate.Apply(group, parameter, gradient, state, decoupled: false);
+        AdamUpdate.Apply(group, parameter, gradient, state, decoupled: false, GradientScale);
 }
 
 /// <summary>
@@ -41,8 +44,11 @@ public sealed class AdamW : Optimizer
         : base(parameterGroups, AdamUpdate.Defaults(learningRate, beta1, beta2, epsilon, weightDecay, amsGrad)) { }
 
     /// <inheritdoc />
+    protected override bool FoldsGradientScale => true;
+
+    /// <inheritdoc />
     protected override void Update(ParameterGroup group, Tensor parameter, Tensor gradient, ParameterState state) =>
-        AdamUpdate.Apply(group, parameter, gradient, state, decoupled: true);
+        AdamUpdate.Apply(group, parameter, gradient, state, decoupled: true, GradientScale);
 }
 
 /// <summary>The update shared by <see cref="Adam"/> and <see cref="AdamW"/>.</summary>
@@ -59,12 +65,12 @@ internal static class AdamUpdate
             AmsGrad = amsGrad,
         };
 
-    public static void Apply(ParameterGroup group, Tensor parameter, Tensor gradient, ParameterState state, bool decoupled)
+    public static void Apply(ParameterGroup group, Tensor parameter, Tensor gradient, ParameterState state, bool decoupled, float gradientScale)
     {
         Tensor expAvg = state.GetOrCreate("exp_avg", parameter);
         Tensor expAvgSq = state.GetOrCreate("exp_avg_sq", parameter);
         Tensor? maxExpAvgSq = group.AmsGrad ? state.GetOrCreate("max_exp_avg_sq", parameter) : null;
         parameter.Backend.AdamStep(parameter, gradient, expAvg, expAvgSq, maxExpAvgSq, group.LearningRate, group.Beta1, group.Beta2,
-            group.Epsilon, group.WeightDecay, state.StepCount, decoupled);
+            group.Epsilon, group.WeightDecay, state.StepCount, decoupled, gradientScale);
     }
 }

@@ -15,9 +15,42 @@ public static class GradientClipping
     public static float ClipGradNorm(IEnumerable<Tensor> parameters, float maxNorm, float normType = 2)
     {
         ArgumentNullException.ThrowIfNull(parameters);
-        if (!(maxNorm >= 0) || float.IsPositiveInfinity(maxNorm)) throw new ForgeException($"maxNorm must be a finite value ≥ 0, found {maxNorm}.");
-        if (!(normType > 0)) throw new ForgeException($"normType must be positive or infinity, found {normType}.");
+        CheckMaxNorm(maxNorm);
         var grads = Gradients(parameters);
+        float total = TotalNorm(grads, normType);
+        float coefficient = ClipCoefficient(maxNorm, total);
+        if (coefficient < 1)
+        {
+            foreach (Tensor g in grads) g.MulInPlace(coefficient);
+        }
+        return total;
+    }
+
+    /// <summary>
+    /// The p-norm of all gradients as one vector, as torch.nn.utils.get_total_norm (0 when no parameter has a gradient).
+    /// With <see cref="ClipCoefficient"/> and <see cref="Optimizer.Step(float)"/> it clips without rewriting the gradients.
+    /// </summary>
+    public static float GetTotalNorm(IEnumerable<Tensor> parameters, float normType = 2)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        return TotalNorm(Gradients(parameters), normType);
+    }
+
+    /// <summary>The factor <see cref="ClipGradNorm"/> scales gradients of norm <paramref name="totalNorm"/> by: min(1, maxNorm/(total + 1e-6)).</summary>
+    public static float ClipCoefficient(float maxNorm, float totalNorm)
+    {
+        CheckMaxNorm(maxNorm);
+        return Math.Min(1, maxNorm / (totalNorm + 1e-6f));
+    }
+
+    private static void CheckMaxNorm(float maxNorm)
+    {
+        if (!(maxNorm >= 0) || float.IsPositiveInfinity(maxNorm)) throw new ForgeException($"maxNorm must be a finite value ≥ 0, found {maxNorm}.");
+    }
+
+    private static float TotalNorm(List<Tensor> grads, float normType)
+    {
+        if (!(normType > 0)) throw new ForgeException($"normType must be positive or infinity, found {normType}.");
         if (grads.Count == 0) return 0;
         bool infinity = float.IsPositiveInfinity(normType);
         double combined = 0;
@@ -26,13 +59,7 @@ public static class GradientClipping
             double norm = g.Backend.Norm(g.IsContiguous ? g : g.Contiguous(), normType);
             combined = infinity ? Math.Max(combined, norm) : combined + Math.Pow(norm, normType);
         }
-        float total = (float)(infinity ? combined : Math.Pow(combined, 1.0 / normType));
-        float coefficient = maxNorm / (total + 1e-6f);
-        if (coefficient < 1)
-        {
-            foreach (Tensor g in grads) g.MulInPlace(coefficient);
-        }
-        return total;
+        return (float)(infinity ? combined : Math.Pow(combined, 1.0 / normType));
     }
 
     /// <summary>Clamps every gradient element into [−clipValue, clipValue].</summary>

@@ -32,7 +32,7 @@ public sealed class ParameterState
 
 /// <summary>
 /// Base of the optimizers: owns the parameter groups and per-parameter state, and updates every parameter that has a
-/// gradient in place (without recording gradients) on <see cref="Step"/>. Parameters whose Grad is null are skipped.
+/// gradient in place (without recording gradients) on <see cref="Step()"/>. Parameters whose Grad is null are skipped.
 /// </summary>
 public abstract class Optimizer
 {
@@ -68,6 +68,43 @@ public abstract class Optimizer
 
     /// <summary>The parameter groups, in order.</summary>
     public IReadOnlyList<ParameterGroup> ParameterGroups => groups;
+
+    /// <summary>
+    /// The factor every gradient is read with during <see cref="Step(float)"/> by an optimizer that folds it into its update
+    /// (see <see cref="FoldsGradientScale"/>); 1 otherwise.
+    /// </summary>
+    protected float GradientScale { get; private set; } = 1;
+
+    /// <summary>Whether <see cref="Update"/> reads the gradient scaled by <see cref="GradientScale"/> (false: the base scales it first).</summary>
+    protected virtual bool FoldsGradientScale => false;
+
+    /// <summary>
+    /// Updates every parameter as if its gradient had first been multiplied by <paramref name="gradientScale"/>, as
+    /// <see cref="GradientClipping.ClipGradNorm"/> does (pair this with <see cref="GradientClipping.GetTotalNorm"/> and
+    /// <see cref="GradientClipping.ClipCoefficient"/>). Adam and AdamW fold the factor into their update and leave the gradients
+    /// as they are, which saves a pass over every gradient; other optimizers scale the gradients in place first.
+    /// </summary>
+    public void Step(float gradientScale)
+    {
+        if (!(gradientScale >= 0) || float.IsPositiveInfinity(gradientScale))
+            throw new ForgeException($"The gradient scale must be a finite value ≥ 0, found {gradientScale}.");
+        if (gradientScale != 1 && !FoldsGradientScale)
+        {
+            foreach (Tensor p in parameters) p.Grad?.MulInPlace(gradientScale);
+        }
+        else
+        {
+            GradientScale = gradientScale;
+        }
+        try
+        {
+            Step();
+        }
+        finally
+        {
+            GradientScale = 1;
+        }
+    }
 
     /// <summary>Updates every parameter that has a gradient.</summary>
     public void Step()

@@ -295,8 +295,13 @@ public sealed class Trainer<TBatch>
         }
         if (!double.IsFinite(loss)) throw new ForgeException($"The training loss became {loss}; lower the learning rate or check the data.");
         var parameters = Optimizer.ParameterGroups.SelectMany(g => g.Parameters);
-        double norm = Options.MaxGradNorm > 0 ? GradientClipping.ClipGradNorm(parameters, Options.MaxGradNorm) : double.NaN;
-        Optimizer.Step();
+        if (Options.MaxGradNorm <= 0)
+        {
+            Optimizer.Step();
+            return (loss, double.NaN, tokens);
+        }
+        float norm = GradientClipping.GetTotalNorm(parameters);
+        Optimizer.Step(GradientClipping.ClipCoefficient((float)Options.MaxGradNorm, norm));
         return (loss, norm, tokens);
     }
 

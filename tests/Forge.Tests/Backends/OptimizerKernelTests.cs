@@ -8,10 +8,12 @@ namespace Forge.Tests.Backends;
 public sealed class OptimizerKernelTests
 {
     [Theory]
-    [InlineData(true, false)]
-    [InlineData(false, false)]
-    [InlineData(true, true)]
-    public void AdamStepMatchesTheScalarUpdateBitForBit(bool decoupled, bool amsGrad)
+    [InlineData(true, false, 1f)]
+    [InlineData(false, false, 1f)]
+    [InlineData(true, true, 1f)]
+    [InlineData(true, false, 0.37f)]
+    [InlineData(false, true, 0.37f)]
+    public void AdamStepMatchesTheScalarUpdateBitForBit(bool decoupled, bool amsGrad, float gradScale)
     {
         const int n = 1003;
         var generator = new Generator(12);
@@ -22,16 +24,17 @@ public sealed class OptimizerKernelTests
         float[]? max0 = vMax?.ToArray<float>();
         const double lr = 1e-3, beta1 = 0.9, beta2 = 0.95, eps = 1e-8, weightDecay = 0.1;
         const long step = 3;
-        BackendRegistry.Cpu.AdamStep(param, grad, m, v, vMax, lr, beta1, beta2, eps, weightDecay, step, decoupled);
+        BackendRegistry.Cpu.AdamStep(param, grad, m, v, vMax, lr, beta1, beta2, eps, weightDecay, step, decoupled, gradScale);
 
         float negativeStepSize = (float)-(lr / (1 - Math.Pow(beta1, step)));
         float correction2Sqrt = (float)Math.Sqrt(1 - Math.Pow(beta2, step));
         float b1 = (float)beta1, c1 = (float)(1 - beta1), b2 = (float)beta2, c2 = (float)(1 - beta2);
         float shrink = (float)(1 - lr * weightDecay), wd = (float)weightDecay;
         float[] p1 = param.ToArray<float>(), m1 = m.ToArray<float>(), v1 = v.ToArray<float>();
+        Assert.Equal(g0, grad.ToArray<float>());
         for (int i = 0; i < n; i++)
         {
-            float w = p0[i], g = g0[i];
+            float w = p0[i], g = gradScale == 1 ? g0[i] : g0[i] * gradScale;
             if (decoupled) w *= shrink;
             else g += wd * w;
             float mi = m0[i] * b1 + c1 * g;

@@ -71,6 +71,40 @@ public class GradientClippingTests
     }
 
     [Theory]
+    [InlineData("adamw")]
+    [InlineData("adam")]
+    [InlineData("sgd")]
+    public void SteppingWithTheClipCoefficientMatchesClippingThenSteppingBitForBit(string kind)
+    {
+        Parameter[] clipped = OptimizerFixture.InitialParameters(), folded = OptimizerFixture.InitialParameters();
+        Optimizer Build(Parameter[] parameters) => kind switch
+        {
+            "adamw" => new AdamW(parameters, learningRate: 0.01, weightDecay: 0.1),
+            "adam" => new Adam(parameters, learningRate: 0.01, weightDecay: 0.1),
+            _ => new Sgd(parameters, learningRate: 0.01, momentum: 0.9),
+        };
+        Optimizer first = Build(clipped), second = Build(folded);
+        for (int step = 0; step < 3; step++)
+        {
+            for (int i = 0; i < clipped.Length; i++)
+            {
+                clipped[i].Grad = OptimizerFixture.Gradient(1, i).Mul(step + 1);
+                folded[i].Grad = OptimizerFixture.Gradient(1, i).Mul(step + 1);
+            }
+            float total = GradientClipping.ClipGradNorm(clipped, 0.3f);
+            first.Step();
+            float norm = GradientClipping.GetTotalNorm(folded);
+            Assert.Equal(total, norm);
+            float coefficient = GradientClipping.ClipCoefficient(0.3f, norm);
+            Assert.True(coefficient < 1, $"the gradients should need clipping, found coefficient {coefficient}");
+            second.Step(coefficient);
+            for (int i = 0; i < clipped.Length; i++) Assert.Equal(clipped[i].ToArray<float>(), folded[i].ToArray<float>());
+        }
+        Assert.Equal(1f, GradientClipping.ClipCoefficient(100f, 2f));
+        Assert.Throws<ForgeException>(() => second.Step(float.NaN));
+    }
+
+    [Theory]
     [InlineData(-1f, 2f, "-1")]
     [InlineData(1f, 0f, "normType")]
     [InlineData(1f, -2f, "-2")]

@@ -35,7 +35,7 @@ public sealed unsafe partial class CpuBackend
 
     /// <inheritdoc />
     public void AdamStep(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, Tensor? maxExpAvgSq, double lr, double beta1,
-        double beta2, double eps, double weightDecay, long stepCount, bool decoupled)
+        double beta2, double eps, double weightDecay, long stepCount, bool decoupled, float gradScale)
     {
         float* p = param.Ptr<float>(), g = grad.Ptr<float>(), m = expAvg.Ptr<float>(), v = expAvgSq.Ptr<float>();
         float* vMax = maxExpAvgSq is null ? null : maxExpAvgSq.Ptr<float>();
@@ -45,7 +45,8 @@ public sealed unsafe partial class CpuBackend
         float b1 = (float)beta1, oneMinusB1 = (float)(1 - beta1), b2 = (float)beta2, oneMinusB2 = (float)(1 - beta2);
         float epsilon = (float)eps, wd = (float)weightDecay, shrink = (float)(1 - lr * weightDecay);
         bool coupledDecay = !decoupled && weightDecay != 0;
-        var update = new AdamUpdate(b1, oneMinusB1, b2, oneMinusB2, correction2Sqrt, epsilon, negativeStepSize, decoupled, shrink, coupledDecay, wd);
+        var update = new AdamUpdate(b1, oneMinusB1, b2, oneMinusB2, correction2Sqrt, epsilon, negativeStepSize, decoupled, shrink, coupledDecay, wd,
+            gradScale);
         CpuParallel.For(param.Numel, OptimizerGrain, (start, end) =>
         {
             long n = end - start;
@@ -59,20 +60,24 @@ public sealed unsafe partial class CpuBackend
 
     /// <summary>
     /// The Adam/AdamW update of one element range. The vector loop performs the scalar form's operations in the same order
-    /// (no fused multiply-adds), so every width gives the same bits.
+    /// (no fused multiply-adds), so every width gives the same bits. A gradient scale other than 1 multiplies each gradient
+    /// element first, exactly as scaling the gradient in place before the step would.
     /// </summary>
     private readonly struct AdamUpdate(float beta1, float oneMinusBeta1, float beta2, float oneMinusBeta2, float correction2Sqrt,
-        float epsilon, float negativeStepSize, bool decoupled, float shrink, bool coupledDecay, float weightDecay)
+        float epsilon, float negativeStepSize, bool decoupled, float shrink, bool coupledDecay, float weightDecay, float gradScale)
     {
+        private readonly bool scaled = gradScale != 1;
+
         public void Run<TV>(float* p, float* g, float* m, float* v, long n) where TV : unmanaged, IFloatVector<TV>
         {
             TV b1 = TV.Create(beta1), c1 = TV.Create(oneMinusBeta1), b2 = TV.Create(beta2), c2 = TV.Create(oneMinusBeta2);
             TV correction = TV.Create(correction2Sqrt), eps = TV.Create(epsilon), step = TV.Create(negativeStepSize);
-            TV shrinkBy = TV.Create(shrink), decay = TV.Create(weightDecay);
+            TV shrinkBy = TV.Create(shrink), decay = TV.Create(weightDecay), scale = TV.Create(gradScale);
             long i = 0;
             for (; i + TV.Count <= n; i += TV.Count)
             {
                 TV w = TV.Load(p + i), gi = TV.Load(g + i);
+                if (scaled) gi *= scale;
                 if (decoupled) w *= shrinkBy;
                 else if (coupledDecay) gi += decay * w;
                 TV mi = TV.Load(m + i) * b1 + c1 * gi;
@@ -89,6 +94,7 @@ public sealed unsafe partial class CpuBackend
             for (long i = 0; i < n; i++)
             {
                 float w = p[i], gi = g[i];
+                if (scaled) gi *= gradScale;
                 if (decoupled) w *= shrink;
                 else if (coupledDecay) gi += weightDecay * w;
                 float mi = m[i] * beta1 + oneMinusBeta1 * gi;
