@@ -62,7 +62,7 @@ internal static partial class CpuMemoryPool
         return new Lease(array);
     }
 
-    /// <summary>Arrays of at least this many bytes ask Linux for transparent huge pages (see <see cref="Allocate"/>).</summary>
+    /// <summary>The size of a transparent huge page; arrays of at least two ask Linux for them (see <see cref="Allocate"/>).</summary>
     private const long HugePageBytes = 2L << 20;
 
     /// <summary>

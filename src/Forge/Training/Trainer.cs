@@ -301,7 +301,7 @@ public sealed class Trainer<TBatch>
             return (loss, double.NaN, tokens);
         }
         float norm = GradientClipping.GetTotalNorm(parameters);
-        Optimizer.Step(GradientClipping.ClipCoefficient((float)Options.MaxGradNorm, norm));
+        Optimizer.Step(GradientClipping.ClipCoefficient(Options.MaxGradNorm, norm));
         return (loss, norm, tokens);
     }
 
