@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Forge.Cli;
+using Forge.Cli.Commands;
 using Xunit;
 
 namespace Forge.Tests.Cli;
@@ -21,7 +22,17 @@ public sealed class BenchCommandTests
         JsonElement report = RunJson("bench", "gemm", "--m", "48", "--n", "40", "--k", "32", "--layout", "NT", "--repeat", "1", "--json");
         Assert.Equal(48, report.GetProperty("m").GetInt32());
         Assert.Equal("NT", report.GetProperty("layout").GetString());
+        Assert.Equal("managed", report.GetProperty("blas").GetString());
         Assert.True(report.GetProperty("gflops").GetDouble() > 0);
+    }
+
+    [Fact]
+    public void ForgeBlasAcceptsManagedAndRejectsAProviderThatIsNotBuiltIn()
+    {
+        Assert.Equal("managed", BenchGemmCommand.Provider(null));
+        Assert.Equal("managed", BenchGemmCommand.Provider("Managed"));
+        var e = Assert.Throws<ForgeException>(() => BenchGemmCommand.Provider("openblas"));
+        Assert.Contains("FORGE_BLAS=openblas", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
