@@ -43,6 +43,11 @@ internal static class Engine
                     // A slice's gradient is kept as it is and written into the input's full gradient once all its consumers are done.
                     if (node.Inputs[0] is { RequiresGrad: true } sliced) PendingFor(pending, sliced, buffers).AddSlice(slice, grad);
                 }
+                else if (!createGraph && node.Rows is { } rows)
+                {
+                    // Gathered rows' gradients are added into the input's gradient once all its other contributions are summed.
+                    if (node.Inputs[0] is { RequiresGrad: true } gathered) PendingFor(pending, gathered, buffers).AddRows(rows, grad);
+                }
                 else
                 {
                     Tensor?[] inputs = node.Inputs;
@@ -135,6 +140,7 @@ internal static class Engine
         private Tensor? dense;
         private bool denseOwned;
         private List<(SliceOfInput Slice, Tensor Gradient)>? slices;
+        private List<(RowsOfInput Rows, Tensor Gradient)>? rows;
 
         public PendingGradient(Tensor? gradient, GradientBuffers buffers)
         {
@@ -179,9 +185,16 @@ internal static class Engine
             (slices ??= []).Add((slice, g));
         }
 
+        public void AddRows(RowsOfInput gathered, Tensor g)
+        {
+            buffers.Hold(g);
+            (rows ??= []).Add((gathered, g));
+        }
+
         /// <summary>The full gradient, and whether the engine alone holds it.</summary>
         public (Tensor Gradient, bool Owned) Materialize(bool createGraph)
         {
+            if (rows is not null) return AddRowsInto(createGraph);
             if (slices is null) return (dense!, denseOwned && !createGraph);
             Tensor first = slices[0].Gradient;
             int[] shape = slices[0].Slice.InputShape;
@@ -199,6 +212,34 @@ internal static class Engine
                 Tensor target = result.Slice(slice.Dim, slice.Start, slice.End, slice.Step);
                 if (tiled) target.CopyFrom(g);
                 else target.AddInPlace(g);
+                buffers.Drop(g);
+            }
+            return (result, true);
+        }
+
+        /// <summary>
+        /// The other contributions' sum (in place when the engine alone holds it, else a copy; zeros when there is none) with every
+        /// gathered row's gradient added into its input row.
+        /// </summary>
+        private (Tensor Gradient, bool Owned) AddRowsInto(bool createGraph)
+        {
+            var gathered = rows!;
+            rows = null;
+            Tensor first = gathered[0].Gradient;
+            int[] shape = gathered[0].Rows.InputShape;
+            var (others, owned) = slices is null && dense is null ? (null, false) : Materialize(createGraph);
+            bool inPlace = others is not null && (owned || buffers.IsExclusive(others)) && others.IsContiguous && others.DType == first.DType;
+            Tensor result = inPlace ? others!
+                : others is null ? Tensor.Zeros(shape, first.DType, first.Device)
+                : others.IsContiguous ? others.Clone() : others.Contiguous();
+            if (!ReferenceEquals(result, others))
+            {
+                buffers.Hold(result);
+                if (others is not null) buffers.Drop(others);
+            }
+            foreach (var (row, g) in gathered)
+            {
+                result.Backend.IndexAdd(result, 0, row.Index, g.Reshape(-1, shape[1]).Contiguous());
                 buffers.Drop(g);
             }
             return (result, true);

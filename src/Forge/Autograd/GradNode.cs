@@ -27,6 +27,13 @@ public sealed class GradNode
     /// </summary>
     internal SliceOfInput? Slice { get; set; }
 
+    /// <summary>
+    /// Set for rows of its input gathered by an index (an embedding lookup): the engine then adds the output's gradient rows
+    /// into the input's gradient, into the other contributions' sum when there is one (a tied output head), instead of adding
+    /// a zero-filled full-size gradient to it.
+    /// </summary>
+    internal RowsOfInput? Rows { get; set; }
+
     /// <summary>True once backward has freed this node's saved state.</summary>
     public bool IsReleased => backward is null;
 
@@ -52,3 +59,6 @@ public sealed class GradNode
 
 /// <summary>Elements start, start + step, ... below end of dimension <paramref name="Dim"/> of an input of shape <paramref name="InputShape"/>.</summary>
 internal sealed record SliceOfInput(int[] InputShape, int Dim, int Start, int End, int Step);
+
+/// <summary>Rows <paramref name="Index"/> (a contiguous Int64 vector) of an input of shape [rows, width], in that order.</summary>
+internal sealed record RowsOfInput(int[] InputShape, Tensor Index);

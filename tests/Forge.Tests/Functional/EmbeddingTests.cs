@@ -27,6 +27,27 @@ public class EmbeddingTests
     }
 
     [Fact]
+    public void TiedEmbeddingGradientsMatchFiniteDifferencesWithTheHeadAndSlicesOfTheSameWeight()
+    {
+        // The rows' gradients are added into the sum of the weight's other gradients: an output head over the same weight
+        // (GPT-2's tied embedding), a slice of it, and a second lookup.
+        var w = TensorAssert.RandomLeaf(3, 6, 3);
+        Tensor indices = Tensor.FromArray(new long[] { 5, 1, 1, 0, 5, 5 }, 2, 3), more = Tensor.FromArray(new long[] { 2, 5 });
+        TensorAssert.GradientsMatch(t => F.Embedding(indices, t[0]).MatMul(t[0].MT).Square(), w);
+        TensorAssert.GradientsMatch(t => F.Embedding(indices, t[0]).Sum(1).Add(t[0].Narrow(0, 1, 3).Square().Sum(0)).Mul(F.Embedding(more, t[0])), w);
+    }
+
+    [Fact]
+    public void EmbeddingGradientAccumulatesIntoAnExistingGradient()
+    {
+        var w = TensorAssert.RandomLeaf(4, 4, 2);
+        Tensor indices = Tensor.FromArray(new long[] { 3, 3, 0 });
+        w.Mul(2).Sum().Backward();
+        F.Embedding(indices, w).Sum().Backward();
+        TensorAssert.Equal(new float[] { 3, 3, 2, 2, 2, 2, 4, 4 }, w.Grad!);
+    }
+
+    [Fact]
     public void EmbeddingPaddingRowGetsNoGradientWithNegativePaddingIndex()
     {
         var w = TensorAssert.RandomLeaf(2, 4, 2);

@@ -1,3 +1,4 @@
+using Forge.Autograd;
 using Forge.Tensors;
 
 namespace Forge.Nn;
@@ -25,11 +26,14 @@ public static partial class Functional
         Tensor rows = Tensor.Empty([(int)flat.Numel, width], weight.DType, weight.Device);
         weight.Backend.IndexSelect(weight.Detach().Contiguous(), 0, flat, rows);
         Tensor result = rows.View([.. indices.Shape, width]);
-        return Tensor.Record(result, "EmbeddingBackward", g =>
+        Tensor recorded = Tensor.Record(result, "EmbeddingBackward", g =>
         {
             Tensor rowGrads = g.Reshape(-1, width);
             if (padding is int pad) rowGrads = rowGrads.MaskedFill(flat.Eq(pad).Unsqueeze(-1), 0);
             return [Tensor.IndexAddInto([vocabulary, width], 0, flat, rowGrads)];
         }, weight);
+        // Without a padding row, the engine adds the rows' gradients straight into the weight's gradient.
+        if (padding is null && recorded.GradFn is { } node) node.Rows = new RowsOfInput([vocabulary, width], flat);
+        return recorded;
     }
 }
