@@ -218,30 +218,26 @@ internal static class Engine
         }
 
         /// <summary>
-        /// The other contributions' sum (in place when the engine alone holds it, else a copy; zeros when there is none) with every
-        /// gathered row's gradient added into its input row.
+        /// The other contributions' sum with every gathered row's gradient added into its input row: in place when the engine
+        /// alone holds that sum, otherwise (or without other contributions) into zeros that are then added to it.
         /// </summary>
         private (Tensor Gradient, bool Owned) AddRowsInto(bool createGraph)
         {
             var gathered = rows!;
             rows = null;
             Tensor first = gathered[0].Gradient;
-            int[] shape = gathered[0].Rows.InputShape;
             var (others, owned) = slices is null && dense is null ? (null, false) : Materialize(createGraph);
             bool inPlace = others is not null && (owned || buffers.IsExclusive(others)) && others.IsContiguous && others.DType == first.DType;
-            Tensor result = inPlace ? others!
-                : others is null ? Tensor.Zeros(shape, first.DType, first.Device)
-                : others.IsContiguous ? others.Clone() : others.Contiguous();
-            if (!ReferenceEquals(result, others))
-            {
-                buffers.Hold(result);
-                if (others is not null) buffers.Drop(others);
-            }
+            Tensor result = inPlace ? others! : Tensor.Zeros(gathered[0].Rows.InputShape, first.DType, first.Device);
             foreach (var (row, g) in gathered)
             {
-                result.Backend.IndexAdd(result, 0, row.Index, g.Reshape(-1, shape[1]).Contiguous());
+                result.Backend.IndexAdd(result, 0, row.Index, g.Reshape(-1, result.Shape[1]).Contiguous());
                 buffers.Drop(g);
             }
+            if (inPlace) return (result, true);
+            if (others is not null) result = others.Add(result);
+            buffers.Hold(result);
+            if (others is not null) buffers.Drop(others);
             return (result, true);
         }
 
