@@ -301,6 +301,7 @@ public sealed class Trainer<TBatch>
             return (loss, double.NaN, tokens);
         }
         float norm = GradientClipping.GetTotalNorm(parameters);
+        if (!float.IsFinite(norm)) throw new ForgeException($"The gradient norm became {norm}; lower the learning rate or check the data.");
         Optimizer.Step(GradientClipping.ClipCoefficient(Options.MaxGradNorm, norm));
         return (loss, norm, tokens);
     }

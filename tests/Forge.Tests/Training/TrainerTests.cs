@@ -174,6 +174,20 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Fact]
+    public void ANonFiniteGradientNormStopsTrainingWithAClearErrorBeforeTheParametersChange()
+    {
+        var model = new Gpt2LanguageModel(Micro, seed: 2);
+        Tensor weight = model.Parameters()[0];
+        float[] before = weight.ToArray<float>();
+        // √(0·w) is 0, a finite loss term, but its gradient is ∞·0: the gradients are NaN.
+        var trainer = new Trainer<(Tensor Input, Tensor Target)>(model, b => model.Loss(b.Input, b.Target).Add(weight.Mul(0).Sum().Sqrt()),
+            new TokenDataLoader(Stream(3000), 4, 8), new TrainerOptions { OutputDirectory = Path.Combine(root, "nan"), MaxSteps = 2 });
+        var e = Assert.Throws<ForgeException>(() => trainer.Train());
+        Assert.Contains("gradient norm became NaN", e.Message, StringComparison.Ordinal);
+        Assert.Equal(before, weight.ToArray<float>());
+    }
+
+    [Fact]
     public void BadOptionsAreErrors()
     {
         Assert.Throws<ForgeException>(() => new TrainerOptions { OutputDirectory = root, MaxSteps = 0 }.Validate());
