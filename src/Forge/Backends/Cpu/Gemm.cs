@@ -143,7 +143,8 @@ internal static unsafe class Gemm
     /// instead of once per group. Tasks are cut at tile boundaries into near-equal shares, their count a
     /// multiple of the thread count, several per thread: claimed as threads come free, a thread slowed by other work on its
     /// core takes fewer, and no thread is left with one block more than the others. Every element of C is summed in the same
-    /// order as in <see cref="Serial"/>, whatever the split.
+    /// order as in <see cref="Serial"/>, whatever the split. A product with too few row blocks but columns enough for a slice
+    /// per task, and a packed A of at most <see cref="MaxPackedA"/> floats, goes to <see cref="Slices"/> instead.
     /// </summary>
     private static void Shared<TKernel>(int m, int n, int k, StridedMatrix a, StridedMatrix b, float* c, long ldc, bool accumulate, float* bias, Structure shape,
         int threads)
