@@ -19,7 +19,6 @@ public sealed unsafe partial class CpuBackend
         float smoothing = labelSmoothing;
         CpuParallel.For(target.Numel, Math.Max(1, 4096 / Math.Max(classes, 1)), (start, end) =>
         {
-            var scratch = new float[inner == 1 ? classes : 0];
             for (long r = start; r < end; r++)
             {
                 long label = y[r];
@@ -31,7 +30,7 @@ public sealed unsafe partial class CpuBackend
                     continue;
                 }
                 float* row = x + (r / inner) * classes * inner + r % inner;
-                float m = RowLogSumExp(row, classes, inner, scratch);
+                float m = RowLogSumExp(row, classes, inner);
                 float targetWeight = w is null ? 1 : w[label];
                 float value = (1 - smoothing) * targetWeight * (m - row[label * inner]);
                 if (smoothing != 0) value += smoothing / classes * (m * weightTotal - WeightedRowSum(row, w, classes, inner));
@@ -131,15 +130,15 @@ public sealed unsafe partial class CpuBackend
 
     /// <summary>
     /// log Σ exp over <paramref name="count"/> elements <paramref name="stride"/> apart, computed stably (NaN propagates);
-    /// contiguous rows use SIMD with <paramref name="scratch"/> (count elements) as workspace.
+    /// contiguous rows use SIMD.
     /// </summary>
-    private static float RowLogSumExp(float* row, int count, int stride, Span<float> scratch)
+    private static float RowLogSumExp(float* row, int count, int stride)
     {
         if (stride == 1)
         {
             float top = TensorPrimitives.Max(new ReadOnlySpan<float>(row, count));
             if (!float.IsFinite(top)) return top;
-            fixed (float* workspace = scratch) return top + MathF.Log(Simd.ExpSum(row, 1, top, workspace, count));
+            return top + MathF.Log(Simd.ExpSum(row, 1, top, null, count));
         }
         float max = float.NegativeInfinity;
         for (int c = 0; c < count; c++)

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics.Tensors;
 using Tensor = Forge.Tensors.Tensor;
 
@@ -75,10 +76,13 @@ public sealed unsafe partial class CpuBackend
         float* pw = weight is null ? null : weight.Ptr<float>();
         bool centered = mean is not null, affine = gradWeight is not null || gradBias is not null;
         long blocks = (rows + NormRowBlock - 1) / NormRowBlock;
-        float[] partials = affine ? new float[blocks * 2 * cols] : [];
+        int partialCount = affine ? checked((int)(blocks * 2 * cols)) : 0;
+        float[] partials = ArrayPool<float>.Shared.Rent(partialCount);
+        partials.AsSpan(0, partialCount).Clear();
         CpuParallel.For(blocks, Math.Max(1, 16384 / ((long)NormRowBlock * cols)), (first, last) =>
         {
-            float[] scratch = new float[cols];
+            float[] workspace = ArrayPool<float>.Shared.Rent(cols);
+            Span<float> scratch = workspace.AsSpan(0, cols);
             for (long block = first; block < last; block++)
             {
                 Span<float> weightSum = affine ? partials.AsSpan((int)(block * 2 * cols), cols) : default;
@@ -108,8 +112,15 @@ public sealed unsafe partial class CpuBackend
                     TensorPrimitives.Multiply(dx, r, dx);
                 }
             }
+            ArrayPool<float>.Shared.Return(workspace);
         });
-        if (!affine) return;
+        if (affine) SumBlocks(partials, blocks, cols, gradWeight, gradBias);
+        ArrayPool<float>.Shared.Return(partials);
+    }
+
+    /// <summary>Adds the per-block weight and bias sums of <see cref="NormBackward"/> in block order, in double.</summary>
+    private static void SumBlocks(float[] partials, long blocks, int cols, Tensor? gradWeight, Tensor? gradBias)
+    {
         float* pgw = gradWeight is null ? null : gradWeight.Ptr<float>();
         float* pgb = gradBias is null ? null : gradBias.Ptr<float>();
         for (int c = 0; c < cols; c++)

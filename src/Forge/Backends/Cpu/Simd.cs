@@ -470,7 +470,10 @@ internal static unsafe class Simd
         }
     }
 
-    /// <summary>y[i] = e^(scale·x[i] − shift) for i &lt; n (y may be x); returns Σ y. The exponentials of a softmax row.</summary>
+    /// <summary>
+    /// y[i] = e^(scale·x[i] − shift) for i &lt; n (y may be x, or null to keep only the sum); returns Σ y. The exponentials of a
+    /// softmax row.
+    /// </summary>
     public static float ExpSum(float* x, float scale, float shift, float* y, long n) => Width switch
     {
         512 => ExpSum<V512>(x, scale, shift, y, n),
@@ -486,14 +489,14 @@ internal static unsafe class Simd
         for (; i + TV.Count <= n; i += TV.Count)
         {
             TV e = TV.Exp(TV.MultiplyAdd(TV.Load(x + i), factor, offset));
-            TV.Store(e, y + i);
+            if (y != null) TV.Store(e, y + i);
             sum += e;
         }
         float total = TV.Sum(sum);
         for (; i < n; i++)
         {
             float e = MathF.Exp(MathF.FusedMultiplyAdd(x[i], scale, -shift));
-            y[i] = e;
+            if (y != null) y[i] = e;
             total += e;
         }
         return total;
