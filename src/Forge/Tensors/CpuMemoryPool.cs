@@ -1,19 +1,21 @@
 using System.Collections.Concurrent;
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace Forge.Tensors;
 
 /// <summary>
-/// Recycles the pinned arrays behind large CPU storages. A training step allocates the same large activations and gradients
-/// every step; fresh memory from the runtime costs page faults and zeroing each time, while an array taken back from a
-/// collected storage is ready at once. A storage of at least <see cref="MinimumBytes"/> owns its array through a lease, whose
-/// finalizer (after the garbage collector finds the storage unreachable) returns the array here. The pool holds at most
-/// <see cref="CapacityBytes"/>, and drops the arrays of sizes nobody asked for during the last few collections.
+/// Recycles the pinned arrays behind CPU storages. A training step allocates the same activations and gradients every step;
+/// fresh memory from the runtime costs page faults, zeroing and garbage collections each time, while an array taken back is
+/// ready at once. Arrays come back when a <see cref="TensorScope"/> or the autograd engine releases a storage early. A large
+/// storage (at least <see cref="MinimumBytes"/>) also owns its array through a lease, whose finalizer returns the array here
+/// after the garbage collector finds the storage unreachable; a small one that is never released is simply collected. The pool
+/// holds at most <see cref="CapacityBytes"/>, and drops the arrays of sizes nobody asked for during the last few collections.
 /// </summary>
 internal static partial class CpuMemoryPool
 {
-    /// <summary>Smaller arrays are cheap to allocate and are not pooled.</summary>
+    /// <summary>Smaller arrays have no lease (a finalizer per small tensor would cost more than it saves): only released ones return.</summary>
     public const long MinimumBytes = 64 * 1024;
 
     /// <summary>Fresh bytes allocated for large storages after which the pool asks for a collection (see <see cref="Rent"/>).</summary>
@@ -35,15 +37,15 @@ internal static partial class CpuMemoryPool
     /// <summary>Bytes held for reuse now.</summary>
     public static long PooledBytes => Interlocked.Read(ref pooledBytes);
 
-    /// <summary>A pinned array of <paramref name="words"/> longs (cleared when <paramref name="zeroed"/>), and the object that owns it.</summary>
+    /// <summary>
+    /// A pinned array of at least <paramref name="words"/> longs (cleared when <paramref name="zeroed"/>), and the object that owns it:
+    /// a <see cref="Lease"/> for a large array, the array itself for a small one. Either goes back through <see cref="Release"/>.
+    /// </summary>
     public static object Rent(int words, bool zeroed, out long[] array)
     {
         long bytes = words * 8L;
-        if (bytes < MinimumBytes)
-        {
-            array = Allocate(words, zeroed);
-            return array;
-        }
+        // Small sizes change from call to call (attention over a growing cache), so they are pooled by powers of two.
+        if (bytes < MinimumBytes) bytes = (words = (int)BitOperations.RoundUpToPowerOf2((uint)words)) * 8L;
         SizeClass size = Sizes.GetOrAdd(words, _ => new SizeClass());
         Interlocked.Exchange(ref size.LastUsed, Interlocked.Read(ref collections));
         if (size.Arrays.TryTake(out long[]? reused))
@@ -55,11 +57,18 @@ internal static partial class CpuMemoryPool
         else
         {
             // Pooled arrays keep the heap large, so the collector's own schedule would let dead storages pile up: after every
-            // CollectAfterBytes of fresh arrays a background collection is started, and the leases it finds refill the pool.
-            if (Interlocked.Add(ref freshBytes, bytes) > CollectAfterBytes) Collect();
+            // CollectAfterBytes of fresh large arrays a background collection is started, and the leases it finds refill the pool.
+            if (bytes >= MinimumBytes && Interlocked.Add(ref freshBytes, bytes) > CollectAfterBytes) Collect();
             array = Allocate(words, zeroed);
         }
-        return new Lease(array);
+        return bytes < MinimumBytes ? array : new Lease(array);
+    }
+
+    /// <summary>Takes back the array of an owner that <see cref="Rent"/> returned; the caller must not touch the array again.</summary>
+    public static void Release(object owner)
+    {
+        if (owner is Lease lease) lease.Dispose();
+        else Return((long[])owner);
     }
 
     /// <summary>The size of a transparent huge page; arrays of at least two ask Linux for them (see <see cref="Allocate"/>).</summary>

@@ -13,13 +13,14 @@ public sealed unsafe class Storage
     private void* pointer;
     private bool released;
 
-    private Storage(void* pointer, long length, DType dtype, Device device, object? owner)
+    private Storage(void* pointer, long length, DType dtype, Device device, object? owner, bool pooled)
     {
         this.pointer = pointer;
         Length = length;
         DType = dtype;
         Device = device;
         this.owner = owner;
+        Pooled = pooled;
     }
 
     /// <summary>Number of elements.</summary>
@@ -55,9 +56,12 @@ public sealed unsafe class Storage
     /// <summary>The object that keeps the memory alive (a pinned array or a file mapping).</summary>
     internal object? Owner => owner;
 
+    /// <summary>True when the memory came from <see cref="CpuMemoryPool"/>, which takes it back on <see cref="Release"/>.</summary>
+    private bool Pooled { get; }
+
     /// <summary>
-    /// Allocates CPU memory for <paramref name="length"/> elements; zeroed when asked. Large blocks come from
-    /// <see cref="CpuMemoryPool"/>, which takes them back when the storage is collected.
+    /// Allocates CPU memory for <paramref name="length"/> elements from <see cref="CpuMemoryPool"/>; zeroed when asked. The
+    /// innermost <see cref="TensorScope"/> of this thread, if any, releases it when it ends.
     /// </summary>
     internal static Storage AllocateCpu(DType dtype, long length, bool zeroed)
     {
@@ -66,17 +70,17 @@ public sealed unsafe class Storage
         if (words > Array.MaxLength) throw new ForgeException($"Cannot allocate {length} elements of {dtype}: more than the {Array.MaxLength * 8L} bytes one CPU storage can hold.");
         object owner = CpuMemoryPool.Rent((int)Math.Max(words, 1), zeroed, out long[] array);
         void* pointer = System.Runtime.CompilerServices.Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(array));
-        var storage = new Storage(pointer, length, dtype, Device.Cpu, owner);
-        if (owner is CpuMemoryPool.Lease) TensorScope.Current?.Track(storage);
+        var storage = new Storage(pointer, length, dtype, Device.Cpu, owner, pooled: true);
+        TensorScope.Current?.Track(storage);
         return storage;
     }
 
     /// <summary>Gives a pooled array back to the pool now; later access throws. Returns false for memory the pool does not own.</summary>
     internal bool Release()
     {
-        if (released || owner is not CpuMemoryPool.Lease lease) return false;
+        if (released || !Pooled) return false;
         released = true;
-        lease.Dispose();
+        CpuMemoryPool.Release(owner!);
         return true;
     }
 
@@ -86,7 +90,7 @@ public sealed unsafe class Storage
     /// </summary>
     internal bool TrySwapMemory(Storage other)
     {
-        if (released || other.released || owner is not CpuMemoryPool.Lease || other.owner is not CpuMemoryPool.Lease
+        if (released || other.released || !Pooled || !other.Pooled
             || DType != other.DType || Device != other.Device || Length != other.Length) return false;
         (owner, other.owner) = (other.owner, owner);
         void* mine = pointer;
@@ -100,7 +104,7 @@ public sealed unsafe class Storage
 
     /// <summary>Wraps memory owned by <paramref name="owner"/> (which must keep it valid while it is reachable).</summary>
     internal static Storage Wrap(void* pointer, long length, DType dtype, Device device, object owner) =>
-        new(pointer, length, dtype, device, owner);
+        new(pointer, length, dtype, device, owner, pooled: false);
 
     /// <summary>The whole storage as a span of <typeparamref name="T"/> (CPU only).</summary>
     internal Span<T> AsSpan<T>() where T : unmanaged

@@ -7,10 +7,10 @@ namespace Forge.Tensors;
 /// tensor as soon as its last reference goes, which this scope reproduces for the loop body.
 /// </summary>
 /// <remarks>
-/// <para>When the scope is disposed, every large CPU storage (those the memory pool recycles, 64 KiB and up) allocated on this
-/// thread since <see cref="Begin"/> is released, except those kept: gradients stored in <see cref="Tensor.Grad"/>, optimizer
-/// state, key-value caches and tensors passed to <see cref="Keep"/>. Reading a released tensor afterwards throws a
-/// <see cref="ForgeException"/>; it never sees another tensor's data. Smaller tensors stay valid and are collected as usual.</para>
+/// <para>When the scope is disposed, every CPU storage allocated on this thread since <see cref="Begin"/> is released, except
+/// those kept: gradients stored in <see cref="Tensor.Grad"/>, parameters, optimizer state, key-value caches and tensors passed
+/// to <see cref="Keep"/>. Reading a released tensor afterwards throws a <see cref="ForgeException"/>; it never sees another
+/// tensor's data. Read what you need (<see cref="Tensor.Item"/>, <see cref="Tensor.ToArray{T}"/>) before the scope ends.</para>
 /// <para>Typical use: <c>using (TensorScope.Begin()) { loss = model.Loss(x, y); loss.Backward(); optimizer.Step(); value = loss.Item(); }</c></para>
 /// </remarks>
 public sealed class TensorScope : IDisposable
