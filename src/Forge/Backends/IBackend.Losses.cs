@@ -14,7 +14,8 @@ public partial interface IBackend
 
     /// <summary>
     /// Gradient of <see cref="CrossEntropy"/>: gradLogits = gradLosses · ((1-ε)·w[y]·(softmax - onehot(y)) + ε/C·(Σw·softmax - w)),
-    /// recomputing the softmax from the logits and the saved log-sum-exp. Shapes as in <see cref="CrossEntropy"/>.
+    /// recomputing the softmax from the logits and the saved log-sum-exp. Shapes as in <see cref="CrossEntropy"/>;
+    /// <paramref name="gradLogits"/> may be <paramref name="logits"/> itself (each element is read before it is written).
     /// </summary>
     void CrossEntropyBackward(Tensor logits, Tensor target, Tensor? weight, int ignoreIndex, float labelSmoothing, Tensor logSumExp, Tensor gradLosses, Tensor gradLogits);
 

@@ -171,6 +171,33 @@ public sealed class Gpt2Tests : IDisposable
     }
 
     [Fact]
+    public void LossWritingItsGradientOverTheLogitsGivesTheSameGradientsAsPlainCrossEntropy()
+    {
+        var model = new Gpt2LanguageModel(Micro, seed: 2);
+        var generator = new Generator(3);
+        Tensor inputs = Tensor.RandInt(0, Micro.VocabSize, [2, 9], generator), targets = Tensor.RandInt(0, Micro.VocabSize, [2, 9], generator);
+        targets.Narrow(1, 0, 2).Fill(-100);
+        Forge.Nn.Functional.CrossEntropy(model.Logits(inputs).Reshape(-1, Micro.VocabSize), targets.Reshape(-1)).Backward();
+        var expected = model.NamedParameters().Select(p => (p.Name, Grad: p.Parameter.Grad!.ToArray<float>())).ToList();
+        model.ZeroGrad();
+        Tensor loss = model.Loss(inputs, targets);
+        loss.Backward();
+        foreach (var (name, grad) in expected)
+            Assert.Equal(grad, model.NamedParameters().Single(p => p.Name == name).Parameter.Grad!.ToArray<float>());
+    }
+
+    [Fact]
+    public void LossBackpropagatedTwiceWithARetainedGraphIsAClearError()
+    {
+        var model = new Gpt2LanguageModel(Micro, seed: 2);
+        Tensor inputs = Tensor.FromArray(new long[] { 1, 2, 3, 4 }, 1, 4), targets = Tensor.FromArray(new long[] { 2, 3, 4, 5 }, 1, 4);
+        Tensor loss = model.Loss(inputs, targets);
+        loss.Backward(retainGraph: true);
+        var error = Assert.Throws<ForgeException>(() => loss.Backward());
+        Assert.Contains("backpropagated only once", error.Message);
+    }
+
+    [Fact]
     public void InputLongerThanTheContextIsAnError()
     {
         var model = new Gpt2LanguageModel(Micro);

@@ -55,11 +55,17 @@ public sealed partial class Gpt2LanguageModel : Module<Tensor, Tensor>, ICausalL
         return LmHead is null ? hidden.MatMul(Transformer.Wte.Weight.MT) : LmHead.Forward(hidden);
     }
 
-    /// <summary>The mean next-token cross-entropy (nats) of <paramref name="inputIds"/> against <paramref name="targets"/> [batch, length]; targets of -100 are ignored.</summary>
+    /// <summary>
+    /// The mean next-token cross-entropy (nats) of <paramref name="inputIds"/> against <paramref name="targets"/> [batch, length];
+    /// targets of -100 are ignored. With the tied head, backward writes the logits' gradient over the logits (which nothing else
+    /// sees), so the loss can be backpropagated once.
+    /// </summary>
     public Tensor Loss(Tensor inputIds, Tensor targets)
     {
         ArgumentNullException.ThrowIfNull(targets);
-        Tensor logits = Logits(inputIds);
-        return Functional.CrossEntropy(logits.Reshape(-1, Config.VocabSize), targets.Reshape(-1));
+        Tensor logits = Logits(inputIds).Reshape(-1, Config.VocabSize);
+        return LmHead is null
+            ? Functional.CrossEntropyOfTemporaryLogits(logits, targets.Reshape(-1))
+            : Functional.CrossEntropy(logits, targets.Reshape(-1));
     }
 }
