@@ -288,6 +288,33 @@ public sealed class KeepAliveBackend(IBackend inner) : IBackend
     }
 
     /// <inheritdoc />
+    public void FlashAttention(Tensor query, Tensor key, Tensor value, Tensor output, Tensor logSumExp, float scale, bool causal, float dropout, ulong seed)
+    {
+        Inner.FlashAttention(query, key, value, output, logSumExp, scale, causal, dropout, seed);
+        GC.KeepAlive(query);
+        GC.KeepAlive(key);
+        GC.KeepAlive(value);
+        GC.KeepAlive(output);
+        GC.KeepAlive(logSumExp);
+    }
+
+    /// <inheritdoc />
+    public void FlashAttentionBackward(Tensor query, Tensor key, Tensor value, Tensor output, Tensor logSumExp, Tensor gradOutput,
+        Tensor gradQuery, Tensor gradKey, Tensor gradValue, float scale, bool causal, float dropout, ulong seed)
+    {
+        Inner.FlashAttentionBackward(query, key, value, output, logSumExp, gradOutput, gradQuery, gradKey, gradValue, scale, causal, dropout, seed);
+        GC.KeepAlive(query);
+        GC.KeepAlive(key);
+        GC.KeepAlive(value);
+        GC.KeepAlive(output);
+        GC.KeepAlive(logSumExp);
+        GC.KeepAlive(gradOutput);
+        GC.KeepAlive(gradQuery);
+        GC.KeepAlive(gradKey);
+        GC.KeepAlive(gradValue);
+    }
+
+    /// <inheritdoc />
     public void CausalSoftmax(Tensor x, Tensor y, float scale)
     {
         Inner.CausalSoftmax(x, y, scale);

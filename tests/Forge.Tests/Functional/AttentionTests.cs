@@ -110,6 +110,68 @@ public class AttentionTests
         Assert.NotEqual(plain.ToArray<float>(), a.ToArray<float>());
     }
 
+    [Theory]
+    [InlineData(false, 70, 70)]
+    [InlineData(true, 70, 70)]
+    [InlineData(true, 45, 70)]
+    [InlineData(true, 70, 40)]
+    [InlineData(false, 5, 33)]
+    public void FusedAttentionMatchesComposedAttentionAndItsGradients(bool causal, int queries, int keys)
+    {
+        // Sizes that are not multiples of the kernel's 16-query and 32-key blocks, values wider than keys.
+        var q = TensorAssert.RandomLeaf(21, 2, 3, queries, 16);
+        var k = TensorAssert.RandomLeaf(22, 2, 3, keys, 16);
+        var v = TensorAssert.RandomLeaf(23, 2, 3, keys, 24);
+        Tensor upstream = Tensor.Randn([2, 3, queries, 24], new Generator(24));
+        Tensor expected = F.ScaledDotProductAttention(q, k, v, isCausal: causal, scale: 0.3f).Output;
+        expected.Mul(upstream).Sum().Backward();
+        Tensor[] expectedGradients = [q.Grad!, k.Grad!, v.Grad!];
+        q.Grad = k.Grad = v.Grad = null;
+        Tensor fused = F.FusedAttention(q, k, v, 0.3f, causal);
+        TensorAssert.Close(expected, fused, 1e-5, 1e-6);
+        fused.Mul(upstream).Sum().Backward();
+        TensorAssert.Close(expectedGradients[0], q.Grad!, 1e-4, 1e-5, "dq");
+        TensorAssert.Close(expectedGradients[1], k.Grad!, 1e-4, 1e-5, "dk");
+        TensorAssert.Close(expectedGradients[2], v.Grad!, 1e-4, 1e-5, "dv");
+    }
+
+    [Fact]
+    public void FusedAttentionWithDropoutIsReproducibleAndItsGradientsMatchFiniteDifferences()
+    {
+        var q = TensorAssert.RandomLeaf(31, 2, 9, 4);
+        var k = TensorAssert.RandomLeaf(32, 2, 9, 4);
+        var v = TensorAssert.RandomLeaf(33, 2, 9, 3);
+        Tensor Dropped(Tensor[] t) => F.FusedAttention(t[0], t[1], t[2], 0.5f, causal: true, dropout: 0.3f, new Generator(5));
+        Tensor a = Dropped([q, k, v]), b = Dropped([q, k, v]);
+        Assert.Equal(a.ToArray<float>(), b.ToArray<float>());
+        Assert.NotEqual(F.FusedAttention(q, k, v, 0.5f, causal: true).ToArray<float>(), a.ToArray<float>());
+        TensorAssert.GradientsMatch(Dropped, q, k, v);
+    }
+
+    [Fact]
+    public void FusedAttentionDropsAboutTheAskedShareOfWeights()
+    {
+        // With values all 1, each output element is the sum of the row's kept weights, scaled by 1 / (1 - p): 1 on average.
+        Tensor q = Tensor.Zeros(1, 200, 8), k = Tensor.Zeros(1, 200, 8), v = Tensor.Ones(1, 200, 1);
+        float[] output = F.FusedAttention(q, k, v, 1f, causal: false, dropout: 0.25f, new Generator(9)).ToArray<float>();
+        Assert.Equal(1.0, output.Average(), 0.02);
+        Assert.Contains(output, o => o != 1f);
+    }
+
+    [Fact]
+    public void LongSequencesWithoutAMaskRunFusedAndMatchTheDefinition()
+    {
+        int keys = F.FusedAttentionKeys + 37;
+        var q = TensorAssert.RandomLeaf(41, 1, 2, keys, 8);
+        var k = TensorAssert.RandomLeaf(42, 1, 2, keys, 8);
+        var v = TensorAssert.RandomLeaf(43, 1, 2, keys, 8);
+        Tensor output = F.ScaledDotProductAttention(q, k, v, isCausal: true).Output;
+        Assert.Equal("FlashAttentionBackward", output.GradFn!.Name);
+        Tensor blocked = Tensor.FromArray(Enumerable.Range(0, keys * keys).Select(p => p % keys > p / keys).ToArray(), keys, keys);
+        Tensor scores = q.MatMul(k.MT).Mul(1 / MathF.Sqrt(8)).MaskedFill(blocked, float.NegativeInfinity);
+        TensorAssert.Close(F.Softmax(scores, -1).MatMul(v), output, 1e-5, 1e-6);
+    }
+
     [Fact]
     public void AttentionRejectsMismatchedShapesAndMasks()
     {

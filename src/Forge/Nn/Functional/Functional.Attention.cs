@@ -6,7 +6,9 @@ namespace Forge.Nn;
 public static partial class Functional
 {
     /// <summary>
-    /// Attention: softmax(query·keyᵀ·scale + mask)·value, composed from differentiable ops (it materializes the [Lq, Lk] scores).
+    /// Attention: softmax(query·keyᵀ·scale + mask)·value. Without a mask or returned weights, from
+    /// <see cref="FusedAttentionKeys"/> keys on, one fused kernel computes it block by block without a [Lq, Lk] matrix (memory
+    /// linear in the sequence length, like FlashAttention); otherwise it is composed from differentiable ops.
     /// </summary>
     /// <param name="query">[..., Lq, E].</param>
     /// <param name="key">[..., Lk, E]; leading dimensions broadcast with the query's.</param>
@@ -35,6 +37,9 @@ public static partial class Functional
         CheckAttentionShapes(query, key, value);
         int lq = query.Shape[^2], lk = key.Shape[^2], e = query.Shape[^1];
         float factor = scale ?? 1f / MathF.Sqrt(e);
+        if (mask is null && !needWeights && lq > 0 && lk >= FusedAttentionKeys && SameBatch(query, key) && SameBatch(key, value)
+            && query.DType == DType.Float32 && key.DType == DType.Float32 && value.DType == DType.Float32)
+            return (FusedAttention(query, key, value, factor, isCausal, dropout, generator), null);
         if (mask is null && isCausal && lk > 0 && SameBatch(query, key) && SameBatch(key, value))
         {
             // Scores above the diagonal are never computed, and the products with the (lower-triangular) weights skip their zeros.
@@ -51,6 +56,35 @@ public static partial class Functional
         if (blockedRows is not null) weights = weights.MaskedFill(blockedRows, 0);
         Tensor attended = dropout != 0 ? Dropout(weights, dropout, training: true, generator) : weights;
         return (attended.MatMul(value), needWeights ? weights : null);
+    }
+
+    /// <summary>
+    /// Keys from which attention without a mask runs fused (<see cref="FusedAttention"/>) instead of through a [Lq, Lk] matrix:
+    /// GPT-2's whole context. The fused kernel takes about 1.3× the time of the GEMM-based path here, a price worth paying only
+    /// where the matrices get large (at batch 8 × 1,024 the weights kept for backward alone are 400 MB per layer).
+    /// </summary>
+    internal const int FusedAttentionKeys = 1024;
+
+    /// <summary>
+    /// softmax(scale·query·keyᵀ)·value by the backend's fused kernel, which keeps one block of scores at a time and saves only each
+    /// row's log-sum-exp for the backward pass (memory linear in the sequence length instead of quadratic).
+    /// </summary>
+    internal static Tensor FusedAttention(Tensor query, Tensor key, Tensor value, float scale, bool causal, float dropout = 0, Generator? generator = null)
+    {
+        if (!(dropout >= 0 && dropout < 1)) throw new ForgeException($"Dropout probability must be in [0, 1), found {dropout}.");
+        int lq = query.Shape[^2], lk = key.Shape[^2], e = query.Shape[^1], ev = value.Shape[^1];
+        int count = checked((int)(query.Numel / ((long)lq * e)));
+        Tensor q = query.Detach().Contiguous().View(count, lq, e), k = key.Detach().Contiguous().View(count, lk, e), v = value.Detach().Contiguous().View(count, lk, ev);
+        Tensor output = Tensor.Empty([count, lq, ev], DType.Float32, query.Device), logSumExp = Tensor.Empty([count, lq], DType.Float32, query.Device);
+        ulong seed = dropout != 0 ? (generator ?? Generator.Default).NextUInt64() : 0;
+        var backend = query.Backend;
+        backend.FlashAttention(q, k, v, output, logSumExp, scale, causal, dropout, seed);
+        return Tensor.Record(output.View([.. query.Shape.Take(query.Dim - 1), ev]), "FlashAttentionBackward", g =>
+        {
+            Tensor gradQuery = Tensor.EmptyLike(q), gradKey = Tensor.EmptyLike(k), gradValue = Tensor.EmptyLike(v);
+            backend.FlashAttentionBackward(q, k, v, output, logSumExp, g.Contiguous().View(count, lq, ev), gradQuery, gradKey, gradValue, scale, causal, dropout, seed);
+            return [gradQuery.View([.. query.Shape]), gradKey.View([.. key.Shape]), gradValue.View([.. value.Shape])];
+        }, query, key, value);
     }
 
     /// <summary>softmax(scale·scores) with query i seeing keys j ≤ i, fused (no masked copy of the scores, no blocked-row check: row i sees key 0).</summary>
