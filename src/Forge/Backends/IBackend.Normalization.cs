@@ -11,6 +11,12 @@ public partial interface IBackend
     void LayerNorm(Tensor x, Tensor? weight, Tensor? bias, Tensor y, Tensor mean, Tensor rstd, float eps);
 
     /// <summary>
+    /// sum = x + residual (contiguous Float32 tensors of one shape) and <see cref="LayerNorm"/> of sum into y, in one pass over
+    /// each row: a pre-norm Transformer's residual stream and the next sublayer's normalized input.
+    /// </summary>
+    void AddLayerNorm(Tensor x, Tensor residual, Tensor sum, Tensor? weight, Tensor? bias, Tensor y, Tensor mean, Tensor rstd, float eps);
+
+    /// <summary>
     /// Gradients of <see cref="LayerNorm"/> from the saved per-row mean and rstd: always gradInput, and gradWeight / gradBias
     /// (summed over rows) when they are given. All tensors are contiguous Float32.
     /// </summary>

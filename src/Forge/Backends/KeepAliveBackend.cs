@@ -288,6 +288,20 @@ public sealed class KeepAliveBackend(IBackend inner) : IBackend
     }
 
     /// <inheritdoc />
+    public void AddLayerNorm(Tensor x, Tensor residual, Tensor sum, Tensor? weight, Tensor? bias, Tensor y, Tensor mean, Tensor rstd, float eps)
+    {
+        Inner.AddLayerNorm(x, residual, sum, weight, bias, y, mean, rstd, eps);
+        GC.KeepAlive(x);
+        GC.KeepAlive(residual);
+        GC.KeepAlive(sum);
+        GC.KeepAlive(weight);
+        GC.KeepAlive(bias);
+        GC.KeepAlive(y);
+        GC.KeepAlive(mean);
+        GC.KeepAlive(rstd);
+    }
+
+    /// <inheritdoc />
     public void FlashAttention(Tensor query, Tensor key, Tensor value, Tensor output, Tensor logSumExp, float scale, bool causal, float dropout, ulong seed)
     {
         Inner.FlashAttention(query, key, value, output, logSumExp, scale, causal, dropout, seed);

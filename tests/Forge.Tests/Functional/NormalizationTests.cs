@@ -32,6 +32,33 @@ public class NormalizationTests
     }
 
     [Fact]
+    public void AddLayerNormGivesTheSumAndItsLayerNormWithTheSameGradients()
+    {
+        var x = TensorAssert.RandomLeaf(11, 2, 5, 12);
+        var residual = TensorAssert.RandomLeaf(12, 2, 5, 12);
+        var w = TensorAssert.RandomLeaf(13, 12);
+        var b = TensorAssert.RandomLeaf(14, 12);
+        Tensor up1 = Tensor.Randn([2, 5, 12], new Generator(15)), up2 = Tensor.Randn([2, 5, 12], new Generator(16));
+        Tensor sum = x.Add(residual), normalized = F.LayerNorm(sum, [12], w, b);
+        sum.Mul(up1).Add(normalized.Mul(up2)).Sum().Backward();
+        Tensor[] expected = [sum.Detach(), normalized.Detach(), x.Grad!, residual.Grad!, w.Grad!, b.Grad!];
+        x.Grad = residual.Grad = w.Grad = b.Grad = null;
+        var (fusedSum, fusedNormalized) = F.AddLayerNorm(x, residual, [12], w, b);
+        fusedSum.Mul(up1).Add(fusedNormalized.Mul(up2)).Sum().Backward();
+        Tensor[] actual = [fusedSum, fusedNormalized, x.Grad!, residual.Grad!, w.Grad!, b.Grad!];
+        for (int i = 0; i < expected.Length; i++) Assert.Equal(expected[i].ToArray<float>(), actual[i].ToArray<float>());
+    }
+
+    [Fact]
+    public void AddLayerNormOfABroadcastResidualFallsBackToAddThenLayerNorm()
+    {
+        Tensor x = Tensor.Randn([3, 4], new Generator(17)), residual = Tensor.Randn([4], new Generator(18));
+        var (sum, normalized) = F.AddLayerNorm(x, residual, [4]);
+        Assert.Equal(x.Add(residual).ToArray<float>(), sum.ToArray<float>());
+        Assert.Equal(F.LayerNorm(x.Add(residual), [4]).ToArray<float>(), normalized.ToArray<float>());
+    }
+
+    [Fact]
     public void LayerNormGradientsMatchFiniteDifferences()
     {
         var x = TensorAssert.RandomLeaf(1, 2, 3, 4);

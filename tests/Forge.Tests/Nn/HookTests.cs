@@ -20,6 +20,20 @@ public class HookTests
     }
 
     [Fact]
+    public void LayerNormAddAndNormalizeRunsHooksOnTheSumWhenThereAreAny()
+    {
+        var norm = new LayerNorm(4);
+        Tensor x = Tensor.Randn([2, 4], new Generator(3)), residual = Tensor.Randn([2, 4], new Generator(4));
+        var (fusedSum, fusedNormalized) = norm.AddAndNormalize(x, residual);
+        Tensor? seen = null;
+        norm.RegisterForwardPreHook((_, input) => seen = input);
+        var (sum, normalized) = norm.AddAndNormalize(x, residual);
+        Assert.Same(sum, seen);
+        Assert.Equal(fusedSum.ToArray<float>(), sum.ToArray<float>());
+        Assert.Equal(fusedNormalized.ToArray<float>(), normalized.ToArray<float>());
+    }
+
+    [Fact]
     public void HooksSeeTheModuleInputAndOutput()
     {
         var linear = new Linear(3, 2, generator: new Generator(2));

@@ -15,19 +15,37 @@ public sealed unsafe partial class CpuBackend
         float* px = x.Ptr<float>(), py = y.Ptr<float>(), pm = mean.Ptr<float>(), pr = rstd.Ptr<float>();
         float* pw = weight is null ? null : weight.Ptr<float>();
         float* pb = bias is null ? null : bias.Ptr<float>();
+        ForEachRow(rows, cols, (row, n) => NormalizeRow(px + row * n, py + row * n, n, pw, pb, eps, out pm[row], out pr[row]));
+    }
+
+    /// <inheritdoc />
+    public void AddLayerNorm(Tensor x, Tensor residual, Tensor sum, Tensor? weight, Tensor? bias, Tensor y, Tensor mean, Tensor rstd, float eps)
+    {
+        long rows = mean.Numel;
+        if (rows == 0) return;
+        int cols = checked((int)(x.Numel / rows));
+        float* px = x.Ptr<float>(), pres = residual.Ptr<float>(), ps = sum.Ptr<float>(), py = y.Ptr<float>(), pm = mean.Ptr<float>(), pr = rstd.Ptr<float>();
+        float* pw = weight is null ? null : weight.Ptr<float>();
+        float* pb = bias is null ? null : bias.Ptr<float>();
         ForEachRow(rows, cols, (row, n) =>
         {
-            var input = new ReadOnlySpan<float>(px + row * n, n);
-            var output = new Span<float>(py + row * n, n);
-            float m = TensorPrimitives.Sum(input) / n;
-            TensorPrimitives.Subtract(input, m, output);
-            float r = 1f / MathF.Sqrt(TensorPrimitives.SumOfSquares(output) / n + eps);
-            TensorPrimitives.Multiply(output, r, output);
-            if (pw != null) TensorPrimitives.Multiply(output, new ReadOnlySpan<float>(pw, n), output);
-            if (pb != null) TensorPrimitives.Add(output, new ReadOnlySpan<float>(pb, n), output);
-            pm[row] = m;
-            pr[row] = r;
+            float* s = ps + row * n;
+            TensorPrimitives.Add(new ReadOnlySpan<float>(px + row * n, n), new ReadOnlySpan<float>(pres + row * n, n), new Span<float>(s, n));
+            NormalizeRow(s, py + row * n, n, pw, pb, eps, out pm[row], out pr[row]);
         });
+    }
+
+    /// <summary>One row of layer normalization: y = (x − mean)·rstd·weight + bias, with the row's mean and rstd.</summary>
+    private static void NormalizeRow(float* x, float* y, int n, float* weight, float* bias, float eps, out float mean, out float rstd)
+    {
+        var input = new ReadOnlySpan<float>(x, n);
+        var output = new Span<float>(y, n);
+        mean = TensorPrimitives.Sum(input) / n;
+        TensorPrimitives.Subtract(input, mean, output);
+        rstd = 1f / MathF.Sqrt(TensorPrimitives.SumOfSquares(output) / n + eps);
+        TensorPrimitives.Multiply(output, rstd, output);
+        if (weight != null) TensorPrimitives.Multiply(output, new ReadOnlySpan<float>(weight, n), output);
+        if (bias != null) TensorPrimitives.Add(output, new ReadOnlySpan<float>(bias, n), output);
     }
 
     /// <inheritdoc />

@@ -74,7 +74,7 @@ public sealed class Gpt2Block : Module<Gpt2Attention.Input, Tensor>
     protected override Tensor ForwardCore(Gpt2Attention.Input input)
     {
         Tensor x = input.Hidden;
-        x = x.Add(Attn.Forward(input with { Hidden = Ln1.Forward(x) }));
-        return x.Add(Mlp.Forward(Ln2.Forward(x)));
+        var (sum, normalized) = Ln2.AddAndNormalize(x, Attn.Forward(input with { Hidden = Ln1.Forward(x) }));
+        return sum.Add(Mlp.Forward(normalized));
     }
 }

@@ -16,7 +16,36 @@ public static partial class Functional
         Tensor y = Tensor.Empty([.. x.Shape], DType.Float32, x.Device);
         Tensor mean = Tensor.Empty([rows], DType.Float32, x.Device), rstd = Tensor.Empty([rows], DType.Float32, x.Device);
         x.Backend.LayerNorm(input, w, b, y, mean, rstd, eps);
-        return Tensor.Record(y, "LayerNormBackward", g =>
+        return RecordLayerNorm(y, x, input, mean, rstd, normalizedShape, weight, w, bias);
+    }
+
+    /// <summary>
+    /// x + residual (same shape) and the <see cref="LayerNorm"/> of that sum, computed in one pass over the rows: a pre-norm
+    /// Transformer's residual stream and the next sublayer's input. Gradients flow exactly as through
+    /// <c>x.Add(residual)</c> followed by <see cref="LayerNorm"/>.
+    /// </summary>
+    public static (Tensor Sum, Tensor Normalized) AddLayerNorm(Tensor x, Tensor residual, int[] normalizedShape, Tensor? weight = null, Tensor? bias = null, float eps = 1e-5f)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(residual);
+        if (!x.Shape.SequenceEqual(residual.Shape) || x.DType != residual.DType)
+        {
+            Tensor added = x.Add(residual);
+            return (added, LayerNorm(added, normalizedShape, weight, bias, eps));
+        }
+        int rows = NormalizedRows("LayerNorm", x, normalizedShape, weight, bias);
+        Tensor? w = weight?.Detach().Contiguous(), b = bias?.Detach().Contiguous();
+        Tensor sum = Tensor.Empty([.. x.Shape], DType.Float32, x.Device), y = Tensor.Empty([.. x.Shape], DType.Float32, x.Device);
+        Tensor mean = Tensor.Empty([rows], DType.Float32, x.Device), rstd = Tensor.Empty([rows], DType.Float32, x.Device);
+        x.Backend.AddLayerNorm(x.Detach().Contiguous(), residual.Detach().Contiguous(), sum, w, b, y, mean, rstd, eps);
+        Tensor input = sum.Detach();
+        Tensor.Record(sum, "AddBackward", g => [g, g], x, residual);
+        return (sum, RecordLayerNorm(y, sum, input, mean, rstd, normalizedShape, weight, w, bias));
+    }
+
+    /// <summary>Records <paramref name="y"/> as the layer norm of <paramref name="x"/> (<paramref name="input"/> its contiguous values).</summary>
+    private static Tensor RecordLayerNorm(Tensor y, Tensor x, Tensor input, Tensor mean, Tensor rstd, int[] normalizedShape, Tensor? weight, Tensor? w, Tensor? bias) =>
+        Tensor.Record(y, "LayerNormBackward", g =>
         {
             Tensor gradInput = Tensor.EmptyLike(input);
             Tensor? gradWeight = weight is { RequiresGrad: true } ? Tensor.Empty(normalizedShape, DType.Float32, x.Device) : null;
@@ -24,7 +53,6 @@ public static partial class Functional
             x.Backend.LayerNormBackward(input, mean, rstd, w, g.Contiguous(), gradInput, gradWeight, gradBias);
             return [gradInput, gradWeight, gradBias];
         }, x, weight, bias);
-    }
 
     /// <summary>
     /// Root-mean-square normalization over the trailing <paramref name="normalizedShape"/> dimensions: x / √(mean(x²) + eps) · weight

@@ -41,6 +41,19 @@ public class LayerNorm : Module<Tensor, Tensor>
     /// <inheritdoc />
     protected override Tensor ForwardCore(Tensor input) => Functional.LayerNorm(input, normalizedShape, Weight, Bias, Eps);
 
+    /// <summary>
+    /// x + residual and this layer applied to that sum, in one pass (<see cref="Functional.AddLayerNorm"/>): the residual stream
+    /// of a pre-norm Transformer and the next sublayer's input. With hooks registered it runs <c>Forward(x.Add(residual))</c>
+    /// instead, so they see the sum as usual.
+    /// </summary>
+    public (Tensor Sum, Tensor Normalized) AddAndNormalize(Tensor x, Tensor residual)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        if (!HasForwardHooks) return Functional.AddLayerNorm(x, residual, normalizedShape, Weight, Bias, Eps);
+        Tensor sum = x.Add(residual);
+        return (sum, Forward(sum));
+    }
+
     /// <inheritdoc />
     public override string ExtraRepr() =>
         $"({string.Join(", ", normalizedShape)}{(normalizedShape.Length == 1 ? "," : "")}), eps={LayerChecks.PyFloat(Eps)}, elementwise_affine={PyBool(Weight is not null)}";

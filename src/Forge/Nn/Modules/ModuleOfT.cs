@@ -31,6 +31,9 @@ public abstract class Module<TIn, TOut> : Module
     /// <summary>The computation of the module.</summary>
     protected abstract TOut ForwardCore(TIn input);
 
+    /// <summary>Whether forward hooks or pre-hooks are registered (a fused path that bypasses <see cref="Forward"/> must not skip them).</summary>
+    protected bool HasForwardHooks => preHooks is { Count: > 0 } || hooks is { Count: > 0 };
+
     /// <summary>Registers a hook run before the forward pass; the input it returns replaces the input (return it unchanged to only observe).</summary>
     public HookHandle RegisterForwardPreHook(Func<Module<TIn, TOut>, TIn, TIn> hook)
     {
