@@ -21,19 +21,9 @@ internal sealed class BenchGemmCommand : CliCommand
 
     protected override IEnumerable<Option> Options => [m, n, k, layout, batch, repeat, json];
 
-    /// <summary>
-    /// The matrix-product provider FORGE_BLAS names (unset or "managed": Forge's own GEMM, the only one built in); any other
-    /// value is an error rather than a silent fallback, so a comparison never measures something it did not ask for.
-    /// </summary>
-    internal static string Provider(string? setting)
-    {
-        if (string.IsNullOrEmpty(setting) || setting.Equals("managed", StringComparison.OrdinalIgnoreCase)) return "managed";
-        throw new ForgeException($"FORGE_BLAS={setting} is not available: Forge's matrix products are its managed GEMM only; unset FORGE_BLAS or set it to managed.");
-    }
-
     protected override int Execute(CommandContext context)
     {
-        string provider = Provider(Environment.GetEnvironmentVariable("FORGE_BLAS"));
+        string provider = CpuBackend.MatrixProductProvider;
         ParseResult p = context.Parse;
         string order = (p.GetValue(layout) ?? "NN").ToUpperInvariant();
         if (order is not ("NN" or "NT" or "TN")) throw new ForgeException($"--layout must be NN, NT or TN, found '{order}'.");

@@ -223,10 +223,70 @@ public sealed unsafe class GemmTests
     }
 
     /// <summary>Runs one product with <paramref name="kernel"/> and compares it with the double-precision loop.</summary>
+    [CblasFact]
+    public void SystemBlasMatchesTheExactProductForEveryLayoutWithBiasAndAccumulation()
+    {
+        SystemBlas blas = CblasFactAttribute.Library!;
+        var random = new Random(23);
+        foreach (var (m, k, n) in new[] { (1, 7, 5), (17, 33, 9), (65, 3, 127) })
+            foreach (bool transposeA in new[] { false, true })
+                foreach (bool transposeB in new[] { false, true })
+                    foreach (bool accumulate in new[] { false, true })
+                    {
+                        var a = Operand.Random(random, m, k, transposeA, padding: 2);
+                        var b = Operand.Random(random, k, n, transposeB, padding: 1);
+                        float[]? bias = accumulate ? null : [.. Enumerable.Range(0, n).Select(j => j * 0.25f)];
+                        CheckProduct((left, right, c, pbias) => Assert.True(blas.TryMultiply(1, m, n, k, left, right, c, n, m * n, accumulate, pbias)),
+                            a, b, accumulate, $"{blas.Library} {m}x{k}x{n}", bias);
+                    }
+    }
+
+    [CblasFact]
+    public void SystemBlasRunsEveryMatrixOfABatchAndLeavesOperandsWithoutAUnitStrideToTheManagedGemm()
+    {
+        SystemBlas blas = CblasFactAttribute.Library!;
+        float[] a = [1, 2, 3, 4, 5, 6, 7, 8], b = [1, 0, 0, 1, 2, 0, 0, 2], c = new float[8];
+        fixed (float* pa = a, pb = b, pc = c)
+        {
+            // Two 2 × 2 products: [[1, 2], [3, 4]]·I and [[5, 6], [7, 8]]·2I.
+            Assert.True(blas.TryMultiply(2, 2, 2, 2, new StridedMatrix(pa, 4, 2, 1), new StridedMatrix(pb, 4, 2, 1), pc, 2, 4, false, null));
+            Assert.Equal([1f, 2f, 3f, 4f, 10f, 12f, 14f, 16f], c);
+            Assert.False(blas.TryMultiply(1, 2, 2, 2, new StridedMatrix(pa, 0, 4, 2), new StridedMatrix(pb, 0, 2, 1), pc, 2, 4, false, null));
+        }
+        Assert.Equal([1f, 2f, 3f, 4f, 10f, 12f, 14f, 16f], c);
+    }
+
+    [Fact]
+    public void ForgeBlasAcceptsManagedAndNamesWhatItCannotLoad()
+    {
+        Assert.Null(SystemBlas.FromSetting(null));
+        Assert.Null(SystemBlas.FromSetting(" Managed "));
+        var error = Assert.Throws<ForgeException>(() => SystemBlas.FromSetting("mkl"));
+        Assert.Contains("FORGE_BLAS=mkl", error.Message, StringComparison.Ordinal);
+        try
+        {
+            Assert.EndsWith("openblas.so.0", SystemBlas.FromSetting("openblas")!.Library, StringComparison.Ordinal);
+        }
+        catch (ForgeException missing)
+        {
+            Assert.Contains("install libopenblas0", missing.Message, StringComparison.Ordinal);
+        }
+        Assert.Equal("managed", CpuBackend.MatrixProductProvider);
+    }
+
     private static void CheckProduct(string kernelName, Operand a, Operand b, bool accumulate, string what, float[]? bias = null)
     {
         GemmKernel kernel = Enum.Parse<GemmKernel>(kernelName);
-        int m = a.Rows, n = b.Columns, k = a.Columns;
+        CheckProduct((left, right, c, pbias) => Gemm.Multiply(kernel, 1, a.Rows, b.Columns, a.Columns, left, right, c, b.Columns, a.Rows * b.Columns, accumulate, pbias),
+            a, b, accumulate, $"{kernel} {what}", bias);
+    }
+
+    private delegate void Product(StridedMatrix left, StridedMatrix right, float* c, float* bias);
+
+    /// <summary>Runs <paramref name="product"/> into a C of m × n (random first when <paramref name="accumulate"/>) and checks it.</summary>
+    private static void CheckProduct(Product product, Operand a, Operand b, bool accumulate, string what, float[]? bias)
+    {
+        int m = a.Rows, n = b.Columns;
         var initial = new float[m * n];
         if (accumulate)
         {
@@ -238,7 +298,7 @@ public sealed unsafe class GemmTests
         {
             var left = new StridedMatrix(pa + a.Offset, 0, a.RowStride, a.ColumnStride);
             var right = new StridedMatrix(pb + b.Offset, 0, b.RowStride, b.ColumnStride);
-            Gemm.Multiply(kernel, 1, m, n, k, left, right, pc, n, m * n, accumulate, pbias);
+            product(left, right, pc, pbias);
         }
         float[]? expectedStart = accumulate ? initial : null;
         if (bias is not null)
@@ -246,7 +306,7 @@ public sealed unsafe class GemmTests
             expectedStart = new float[m * n];
             for (int i = 0; i < m * n; i++) expectedStart[i] = (accumulate ? initial[i] : 0) + bias[i % n];
         }
-        AssertMatches(a, b, expectedStart, c, $"{kernel} {what}{(a.ColumnStride != 1 ? " Aᵀ" : "")}{(b.ColumnStride != 1 ? " Bᵀ" : "")}");
+        AssertMatches(a, b, expectedStart, c, $"{what}{(a.ColumnStride != 1 ? " Aᵀ" : "")}{(b.ColumnStride != 1 ? " Bᵀ" : "")}");
     }
 
     /// <summary>Each element within the float32 summation bound 2·k·ε·Σ|a·b| of the exact product.</summary>
@@ -283,6 +343,18 @@ public sealed unsafe class GemmTests
                 ? new Operand(data, rows, columns, 1, 1, storedColumns)
                 : new Operand(data, rows, columns, 1, storedColumns, 1);
         }
+    }
+}
+
+/// <summary>Runs only where a CBLAS library (Debian's libblas3 or OpenBLAS) can be loaded.</summary>
+public sealed class CblasFactAttribute : FactAttribute
+{
+    /// <summary>The first of libblas.so.3 and libopenblas.so.0 that loads, or null.</summary>
+    internal static SystemBlas? Library { get; } = SystemBlas.Load("libblas.so.3") ?? SystemBlas.Load("libopenblas.so.0");
+
+    public CblasFactAttribute()
+    {
+        if (Library is null) Skip = "Needs a CBLAS library (libblas.so.3 or libopenblas.so.0).";
     }
 }
 

@@ -27,15 +27,6 @@ public sealed class BenchCommandTests
     }
 
     [Fact]
-    public void ForgeBlasAcceptsManagedAndRejectsAProviderThatIsNotBuiltIn()
-    {
-        Assert.Equal("managed", BenchGemmCommand.Provider(null));
-        Assert.Equal("managed", BenchGemmCommand.Provider("Managed"));
-        var e = Assert.Throws<ForgeException>(() => BenchGemmCommand.Provider("openblas"));
-        Assert.Contains("FORGE_BLAS=openblas", e.Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
     public void BenchGemmTimesABatchOfProductsAndRejectsAnEmptyBatch()
     {
         JsonElement report = RunJson("bench", "gemm", "--m", "16", "--n", "24", "--k", "8", "--batch", "3", "--repeat", "1", "--json");

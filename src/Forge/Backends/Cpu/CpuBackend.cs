@@ -8,6 +8,12 @@ public sealed unsafe partial class CpuBackend : IBackend
     /// <inheritdoc />
     public string Name => "cpu-managed";
 
+    /// <summary>
+    /// What computes fp32 matrix products: "managed" (Forge's GEMM, the default) or "openblas" (FORGE_BLAS=openblas; see
+    /// README). A FORGE_BLAS value that names nothing loadable is a <see cref="ForgeException"/>.
+    /// </summary>
+    public static string MatrixProductProvider => SystemBlas.Current is null ? "managed" : "openblas";
+
     /// <inheritdoc />
     public Storage Allocate(DType dtype, long length, bool zeroed) => Storage.AllocateCpu(dtype, length, zeroed);
 

@@ -87,10 +87,14 @@ internal static unsafe class Gemm
     /// C[i] = A[i]·B[i] (+ C[i] when <paramref name="accumulate"/>, + the n-vector <paramref name="bias"/> on every row when given) for
     /// i &lt; <paramref name="batch"/>, with A[i] m×k, B[i] k×n
     /// (any strides) and C[i] m×n row-major with leading dimension <paramref name="ldc"/> and batch stride <paramref name="batchStrideC"/>.
+    /// With FORGE_BLAS=openblas the system library computes the products it can express (<see cref="SystemBlas"/>).
     /// </summary>
     public static void Multiply(int batch, int m, int n, int k, StridedMatrix a, StridedMatrix b, float* c, long ldc, long batchStrideC, bool accumulate,
-        float* bias = null, CausalProduct? causal = null) =>
+        float* bias = null, CausalProduct? causal = null)
+    {
+        if (causal is null && SystemBlas.Current is { } blas && blas.TryMultiply(batch, m, n, k, a, b, c, ldc, batchStrideC, accumulate, bias)) return;
         Multiply(Kernel, batch, m, n, k, a, b, c, ldc, batchStrideC, accumulate, bias, causal);
+    }
 
     /// <summary>
     /// <see cref="Multiply(int, int, int, int, StridedMatrix, StridedMatrix, float*, long, long, bool, float*, CausalProduct?)"/> with the given micro-kernel
