@@ -159,7 +159,7 @@ public class AttentionTests
     }
 
     [Fact]
-    public void LongSequencesWithoutAMaskRunFusedAndMatchTheDefinition()
+    public void LongSequencesWithoutAMaskRunFusedAndMatchTheDefinitionAsDoShorterOnesWithDropout()
     {
         int keys = F.FusedAttentionKeys + 37;
         var q = TensorAssert.RandomLeaf(41, 1, 2, keys, 8);
@@ -170,6 +170,12 @@ public class AttentionTests
         Tensor blocked = Tensor.FromArray(Enumerable.Range(0, keys * keys).Select(p => p % keys > p / keys).ToArray(), keys, keys);
         Tensor scores = q.MatMul(k.MT).Mul(1 / MathF.Sqrt(8)).MaskedFill(blocked, float.NegativeInfinity);
         TensorAssert.Close(F.Softmax(scores, -1).MatMul(v), output, 1e-5, 1e-6);
+        Tensor shorter = F.ScaledDotProductAttention(q.Narrow(2, 0, F.FusedDropoutAttentionKeys), k.Narrow(2, 0, F.FusedDropoutAttentionKeys),
+            v.Narrow(2, 0, F.FusedDropoutAttentionKeys), isCausal: true, dropout: 0.1f).Output;
+        Assert.Equal("FlashAttentionBackward", shorter.GradFn!.Name);
+        Tensor withoutDropout = F.ScaledDotProductAttention(q.Narrow(2, 0, F.FusedDropoutAttentionKeys), k.Narrow(2, 0, F.FusedDropoutAttentionKeys),
+            v.Narrow(2, 0, F.FusedDropoutAttentionKeys), isCausal: true).Output;
+        Assert.NotEqual("FlashAttentionBackward", withoutDropout.GradFn!.Name);
     }
 
     [Fact]

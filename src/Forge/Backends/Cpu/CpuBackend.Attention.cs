@@ -65,26 +65,76 @@ public sealed unsafe partial class CpuBackend
         public readonly float Dropout = dropout;
         public readonly ulong Seed = seed;
 
-        /// <summary>Weights whose 32-bit hash is below this are dropped.</summary>
-        public readonly uint DropThreshold = (uint)Math.Min(dropout * 4294967296.0, uint.MaxValue);
+        /// <summary>Weights whose 24-bit hash is below this are dropped.</summary>
+        private readonly int dropThreshold = (int)Math.Min(dropout * (1 << 24), (1 << 24) - 1);
 
         /// <summary>Keys query <paramref name="i"/> sees.</summary>
         public int Visible(int i) => Causal ? Math.Min(Lk, i + 1) : Lk;
 
-        /// <summary>Whether the weight of query i, key j of matrix n is dropped (a SplitMix64 hash of its position and the seed).</summary>
-        public bool Dropped(long n, int i, int j)
+        /// <summary>A 32-bit key for the weights of query <paramref name="i"/> of matrix <paramref name="n"/> (SplitMix64 of the seed and row).</summary>
+        public uint RowKey(long n, int i)
         {
-            ulong z = Seed + (ulong)(((n * Lq) + i) * Lk + j + 1) * 0x9E3779B97F4A7C15UL;
+            ulong z = Seed + (ulong)(n * Lq + i + 1) * 0x9E3779B97F4A7C15UL;
             z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
             z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-            return (uint)((z ^ (z >> 31)) >> 32) < DropThreshold;
+            return (uint)((z ^ (z >> 31)) >> 32);
         }
 
-        /// <summary>Applies dropout to the weights <paramref name="w"/>[0, count) of query i, keys j0 on: dropped ones become 0, kept ones are scaled.</summary>
-        public void Drop(long n, int i, int j0, float* w, int count)
+        /// <summary>
+        /// Dropout over the weights of one query row, keys j0 + t for t &lt; count: a weight is dropped (0) when the top 24 bits of
+        /// a 32-bit hash of the row key and its key index fall below the threshold, and kept ones are scaled by 1/(1 − p). The
+        /// same decisions apply to <paramref name="also"/> when given (the backward pass's weights and their gradients).
+        /// </summary>
+        public void Drop(uint rowKey, int j0, float* w, float* also, int count)
         {
-            float inverseKeep = 1 / (1 - Dropout);
-            for (int t = 0; t < count; t++) w[t] = Dropped(n, i, j0 + t) ? 0 : w[t] * inverseKeep;
+            float scale = 1 / (1 - Dropout);
+            int lanes = Vector<uint>.Count, t = 0;
+            var key = new Vector<uint>(rowKey);
+            var threshold = new Vector<int>(dropThreshold);
+            var scaled = new Vector<float>(scale);
+            for (; t + lanes <= count; t += lanes)
+            {
+                Vector<uint> index = new Vector<uint>((uint)(j0 + t)) + LaneIndices;
+                Vector<int> keep = Vector.GreaterThanOrEqual(Vector.AsVectorInt32(Vector.ShiftRightLogical(Mix(key ^ (index * Golden)), 8)), threshold);
+                Store(Vector.ConditionalSelect(keep, Load(w + t) * scaled, Vector<float>.Zero), w + t);
+                if (also != null) Store(Vector.ConditionalSelect(keep, Load(also + t) * scaled, Vector<float>.Zero), also + t);
+            }
+            for (; t < count; t++)
+            {
+                bool kept = (int)(Mix(rowKey ^ ((uint)(j0 + t) * GoldenRatio)) >> 8) >= dropThreshold;
+                w[t] = kept ? w[t] * scale : 0;
+                if (also != null) also[t] = kept ? also[t] * scale : 0;
+            }
+        }
+
+        private const uint GoldenRatio = 0x9E3779B9;
+        private static readonly Vector<uint> Golden = new(GoldenRatio);
+        private static readonly Vector<uint> LaneIndices = CreateLaneIndices();
+
+        private static Vector<uint> CreateLaneIndices()
+        {
+            Span<uint> lanes = stackalloc uint[Vector<uint>.Count];
+            for (int i = 0; i < lanes.Length; i++) lanes[i] = (uint)i;
+            return new Vector<uint>(lanes);
+        }
+
+        /// <summary>MurmurHash3's 32-bit finalizer, on every lane.</summary>
+        private static Vector<uint> Mix(Vector<uint> h)
+        {
+            h ^= Vector.ShiftRightLogical(h, 16);
+            h *= new Vector<uint>(0x85EBCA6B);
+            h ^= Vector.ShiftRightLogical(h, 13);
+            h *= new Vector<uint>(0xC2B2AE35);
+            return h ^ Vector.ShiftRightLogical(h, 16);
+        }
+
+        private static uint Mix(uint h)
+        {
+            h ^= h >> 16;
+            h *= 0x85EBCA6B;
+            h ^= h >> 13;
+            h *= 0xC2B2AE35;
+            return h ^ (h >> 16);
         }
     }
 
@@ -122,7 +172,7 @@ public sealed unsafe partial class CpuBackend
                         maxima[r] = blockMax;
                     }
                     sums[r] += Simd.ExpSum(w, scale, maxima[r], w, count);
-                    if (s.Dropout != 0) s.Drop(n, i, j0, w, count);
+                    if (s.Dropout != 0) s.Drop(s.RowKey(n, i), j0, w, null, count);
                     AddRowTimesMatrix(w, count, v + (long)j0 * ev, ev, ev, oi);
                 }
             }
@@ -173,10 +223,9 @@ public sealed unsafe partial class CpuBackend
                     {
                         float* pk = kept + r * AttentionKeyBlock;
                         new ReadOnlySpan<float>(p, AttentionKeyBlock).CopyTo(new Span<float>(pk, AttentionKeyBlock));
-                        s.Drop(n, i, j0, pk, count);
-                        s.Drop(n, i, j0, dp, count);
+                        s.Drop(s.RowKey(n, i), j0, pk, dp, count);
                     }
-                    for (int t = 0; t < count; t++) dp[t] = p[t] * (dp[t] - rowDots[i]) * scale;
+                    Slopes(p, dp, rowDots[i], scale, count);
                     AddRowTimesMatrix(dp, count, k + (long)j0 * e, e, e, gq + (long)i * e);
                 }
                 float* used = s.Dropout != 0 ? kept : weights;
@@ -187,6 +236,15 @@ public sealed unsafe partial class CpuBackend
                 }
             }
         }
+    }
+
+    /// <summary>dp[t] = p[t]·(dp[t] − rowDot)·scale for t &lt; count: the scores' gradients from the weights' gradients.</summary>
+    private static void Slopes(float* p, float* dp, float rowDot, float scale, int count)
+    {
+        int lanes = Vector<float>.Count, t = 0;
+        Vector<float> dot = new(rowDot), factor = new(scale);
+        for (; t + lanes <= count; t += lanes) Store(Load(p + t) * (Load(dp + t) - dot) * factor, dp + t);
+        for (; t < count; t++) dp[t] = p[t] * (dp[t] - rowDot) * scale;
     }
 
     /// <summary>
