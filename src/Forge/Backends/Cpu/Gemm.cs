@@ -131,7 +131,7 @@ internal static unsafe class Gemm
         }
         if (batch >= 2 * threads || (batch >= threads && batch % threads == 0))
         {
-            CpuParallel.For(batch, 1, (start, end) =>
+            CpuParallel.For(batch, 1, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
             {
                 for (long i = start; i < end; i++) Serial<TKernel>(m, n, k, a.At(i), b.At(i), c + i * batchStrideC, ldc, accumulate, bias, shape);
             });
@@ -184,7 +184,7 @@ internal static unsafe class Gemm
             {
                 int kc = Math.Min(kcMax, k - pc);
                 StridedMatrix bBlock = b.Offset(pc, jc), aBlock = a.Offset(0, pc);
-                CpuParallel.For(panels + sharedTiles, 1, (first, last) =>
+                CpuParallel.For(panels + sharedTiles, 1, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (first, last) =>
                 {
                     int from = (int)first * nr, to = Math.Min(nc, (int)Math.Min(last, panels) * nr);
                     if (from < to) PackB(bBlock.Offset(0, from), kc, to - from, nr, packedB + (long)from * kc);
@@ -193,7 +193,7 @@ internal static unsafe class Gemm
                 });
                 bool add = accumulate || pc > 0;
                 float* blockBias = bias != null && pc == 0 ? bias + jc : null;
-                CpuParallel.For((long)rowBlocks * groups, 1, (first, last) =>
+                CpuParallel.For((long)rowBlocks * groups, 1, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (first, last) =>
                 {
                     Workspace workspace = Workspace.ForCurrentThread(sharedTiles > 0 ? 0 : (long)blockRows * kcMax, 0, mr * nr);
                     for (long task = first; task < last; task++)
@@ -229,7 +229,7 @@ internal static unsafe class Gemm
         int tiles = (m + mr - 1) / mr, rows = tiles * mr, depthBlocks = (k + kcMax - 1) / kcMax;
         // Depth block d of A starts at d·kcMax·rows: its tiles' panels, each mr×kc.
         float* packedA = Workspace.ForCurrentThread(0, (long)rows * k, 0).B;
-        CpuParallel.For((long)depthBlocks * tiles, 1, (first, last) =>
+        CpuParallel.For((long)depthBlocks * tiles, 1, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (first, last) =>
         {
             for (long task = first; task < last; task++)
             {
@@ -238,7 +238,7 @@ internal static unsafe class Gemm
             }
         });
         int sliceColumns = slicePanels * nr, slices = (n + sliceColumns - 1) / sliceColumns;
-        CpuParallel.For(slices, 1, (first, last) =>
+        CpuParallel.For(slices, 1, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (first, last) =>
         {
             Workspace workspace = Workspace.ForCurrentThread((long)sliceColumns * kcMax, 0, mr * nr);
             for (long slice = first; slice < last; slice++)
@@ -375,6 +375,7 @@ internal static unsafe class Gemm
     /// Writes (or adds) the top-left rows×columns of an edge tile computed into <paramref name="tile"/> (zeros when it is null), plus
     /// the bias when given.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void StoreEdge(float* tile, int tileStride, float* c, long ldc, int rows, int columns, bool add, float* bias)
     {
         for (int r = 0; r < rows; r++)
@@ -426,6 +427,7 @@ internal static unsafe class Gemm
     /// later store overwrites; the last steps are left to the scalar loop, so nothing is written past the panel (another
     /// thread may be packing the next one).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackRowMajorPanel(float* source, long rs, int depth, int mr, float* panel)
     {
         int p = 0;
