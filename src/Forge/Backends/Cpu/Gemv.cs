@@ -43,11 +43,15 @@ internal static unsafe class Gemv
             {
                 float* x = packed is null ? ai.Data : packed;
                 if (rowMajor) Sweep(n, k, x, bi, ci, accumulate, bias, parallel);
-                else if (parallel) CpuParallel.For(n, 16, (start, end) => Dots(start, end, k, x, bi, ci, accumulate, bias));
+                else if (parallel) ParallelDots(n, k, x, bi, ci, accumulate, bias);
                 else Dots(0, n, k, x, bi, ci, accumulate, bias);
             }
         }
     }
+
+    /// <summary><see cref="Dots"/> over all n columns on every thread (its own method, so only this path allocates a closure).</summary>
+    private static void ParallelDots(int n, int k, float* a, StridedMatrix b, float* c, bool accumulate, float* bias) =>
+        CpuParallel.For(n, 16, (start, end) => Dots(start, end, k, a, b, c, accumulate, bias));
 
     private static float[] Gather(StridedMatrix a, int k)
     {
@@ -59,43 +63,58 @@ internal static unsafe class Gemv
     /// <summary>c = a·B for a row-major B: partial sums of row chunks by column blocks, then their sum in chunk order.</summary>
     private static void Sweep(int n, int k, float* a, StridedMatrix b, float* c, bool accumulate, float* bias, bool parallel)
     {
-        int chunks = (k + RowChunk - 1) / RowChunk, blocks = (n + ColumnBlock - 1) / ColumnBlock;
+        int chunks = (k + RowChunk - 1) / RowChunk;
         long size = (long)chunks * n;
         float[] sums = partials is { } existing && existing.Length >= size ? existing : partials = new float[size];
         fixed (float* s = sums)
         {
-            float* partial = s;
-            void Tasks(long start, long end)
-            {
-                for (long task = start; task < end; task++)
-                {
-                    int chunk = (int)(task / blocks), j0 = (int)(task % blocks) * ColumnBlock;
-                    int p0 = chunk * RowChunk;
-                    SweepRows(a + p0, b.Data + p0 * b.RowStride + j0, b.RowStride, Math.Min(RowChunk, k - p0), Math.Min(ColumnBlock, n - j0),
-                        partial + (long)chunk * n + j0);
-                }
-            }
-
-            void Reduce(long start, long end)
-            {
-                for (long j = start; j < end; j++)
-                {
-                    float value = partial[j];
-                    for (int chunk = 1; chunk < chunks; chunk++) value += partial[(long)chunk * n + j];
-                    if (bias is not null) value += bias[j];
-                    c[j] = accumulate ? c[j] + value : value;
-                }
-            }
-
-            if (parallel)
-            {
-                CpuParallel.For((long)chunks * blocks, 1, Tasks);
-                CpuParallel.For(n, ColumnBlock, Reduce);
-            }
+            var plan = new SweepPlan(n, k, a, b, c, accumulate, bias, s, chunks);
+            if (parallel) plan.RunInParallel();
             else
             {
-                Tasks(0, (long)chunks * blocks);
-                Reduce(0, n);
+                plan.Sweep(0, plan.Tasks);
+                plan.Reduce(0, n);
+            }
+        }
+    }
+
+    /// <summary>One row-major product's tasks (a row chunk by a column block each) and the final sum of the chunks' partial sums.</summary>
+    private readonly struct SweepPlan(int n, int k, float* a, StridedMatrix b, float* c, bool accumulate, float* bias, float* partial, int chunks)
+    {
+        private readonly int blocks = (n + ColumnBlock - 1) / ColumnBlock;
+
+        /// <summary>Number of tasks.</summary>
+        public long Tasks => (long)chunks * blocks;
+
+        /// <summary>Runs both passes on every thread (its own method, so only this path allocates closures).</summary>
+        public void RunInParallel()
+        {
+            SweepPlan plan = this;
+            CpuParallel.For(Tasks, 1, plan.Sweep);
+            CpuParallel.For(n, ColumnBlock, plan.Reduce);
+        }
+
+        /// <summary>Tasks [start, end): each streams its rows of B into its chunk's partial sum.</summary>
+        public void Sweep(long start, long end)
+        {
+            for (long task = start; task < end; task++)
+            {
+                int chunk = (int)(task / blocks), j0 = (int)(task % blocks) * ColumnBlock;
+                int p0 = chunk * RowChunk;
+                SweepRows(a + p0, b.Data + p0 * b.RowStride + j0, b.RowStride, Math.Min(RowChunk, k - p0), Math.Min(ColumnBlock, n - j0),
+                    partial + (long)chunk * n + j0);
+            }
+        }
+
+        /// <summary>Columns [start, end) of c: the chunks' partial sums in chunk order, plus the bias (and c when accumulating).</summary>
+        public void Reduce(long start, long end)
+        {
+            for (long j = start; j < end; j++)
+            {
+                float value = partial[j];
+                for (int chunk = 1; chunk < chunks; chunk++) value += partial[(long)chunk * n + j];
+                if (bias is not null) value += bias[j];
+                c[j] = accumulate ? c[j] + value : value;
             }
         }
     }
