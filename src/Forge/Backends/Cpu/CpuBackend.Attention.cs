@@ -160,8 +160,9 @@ public sealed unsafe partial class CpuBackend
                     int i = i0 + r, count = Math.Min(AttentionKeyBlock, s.Visible(i) - j0);
                     if (count <= 0) continue;
                     float* w = weights + r * AttentionKeyBlock, oi = o + (long)i * ev;
-                    new Span<float>(w, count).Clear();
-                    AddRowTimesMatrix(q + (long)i * e, e, keysT + (long)j0 * e, AttentionKeyBlock, count, w);
+                    // The whole (zero-padded) panel: a causal row's masked keys cost less than narrower, latency-bound loops.
+                    new Span<float>(w, AttentionKeyBlock).Clear();
+                    AddRowTimesMatrix(q + (long)i * e, e, keysT + (long)j0 * e, AttentionKeyBlock, AttentionKeyBlock, w);
                     var raw = new ReadOnlySpan<float>(w, count);
                     float blockMax = scale * (scale >= 0 ? TensorPrimitives.Max(raw) : TensorPrimitives.Min(raw));
                     if (blockMax > maxima[r])
@@ -216,9 +217,12 @@ public sealed unsafe partial class CpuBackend
                 {
                     int i = i0 + r, count = Math.Min(AttentionKeyBlock, s.Visible(i) - j0);
                     float* p = weights + r * AttentionKeyBlock, dp = slopes + r * AttentionKeyBlock;
-                    AddRowTimesMatrix(q + (long)i * e, e, keysT + (long)j0 * e, AttentionKeyBlock, count, p);
+                    // Whole (zero-padded) panels, as in the forward pass; the keys this row does not see are zeroed after.
+                    AddRowTimesMatrix(q + (long)i * e, e, keysT + (long)j0 * e, AttentionKeyBlock, AttentionKeyBlock, p);
                     Simd.ExpSum(p, scale, lse[i], p, count);
-                    AddRowTimesMatrix(g + (long)i * ev, ev, valuesT + (long)j0 * ev, AttentionKeyBlock, count, dp);
+                    AddRowTimesMatrix(g + (long)i * ev, ev, valuesT + (long)j0 * ev, AttentionKeyBlock, AttentionKeyBlock, dp);
+                    new Span<float>(p + count, AttentionKeyBlock - count).Clear();
+                    new Span<float>(dp + count, AttentionKeyBlock - count).Clear();
                     if (s.Dropout != 0)
                     {
                         float* pk = kept + r * AttentionKeyBlock;

@@ -7,9 +7,8 @@ public static partial class Functional
 {
     /// <summary>
     /// Attention: softmax(query·keyᵀ·scale + mask)·value. Without a mask or returned weights, from
-    /// <see cref="FusedAttentionKeys"/> keys on (<see cref="FusedDropoutAttentionKeys"/> with dropout), one fused kernel computes
-    /// it block by block without a [Lq, Lk] matrix (memory linear in the sequence length, like FlashAttention); otherwise it is
-    /// composed from differentiable ops.
+    /// <see cref="FusedAttentionLength"/> queries and keys on, one fused kernel computes it block by block without a [Lq, Lk]
+    /// matrix (memory linear in the sequence length, like FlashAttention); otherwise it is composed from differentiable ops.
     /// </summary>
     /// <param name="query">[..., Lq, E].</param>
     /// <param name="key">[..., Lk, E]; leading dimensions broadcast with the query's.</param>
@@ -38,7 +37,7 @@ public static partial class Functional
         CheckAttentionShapes(query, key, value);
         int lq = query.Shape[^2], lk = key.Shape[^2], e = query.Shape[^1];
         float factor = scale ?? 1f / MathF.Sqrt(e);
-        if (mask is null && !needWeights && lq > 0 && lk >= (dropout != 0 ? FusedDropoutAttentionKeys : FusedAttentionKeys) && SameBatch(query, key) && SameBatch(key, value)
+        if (mask is null && !needWeights && lq >= FusedAttentionLength && lk >= FusedAttentionLength && SameBatch(query, key) && SameBatch(key, value)
             && query.DType == DType.Float32 && key.DType == DType.Float32 && value.DType == DType.Float32)
             return (FusedAttention(query, key, value, factor, isCausal, dropout, generator), null);
         if (mask is null && isCausal && lk > 0 && SameBatch(query, key) && SameBatch(key, value))
@@ -60,17 +59,12 @@ public static partial class Functional
     }
 
     /// <summary>
-    /// Keys from which attention without a mask runs fused (<see cref="FusedAttention"/>) instead of through a [Lq, Lk] matrix:
-    /// GPT-2's whole context. Without dropout the fused kernel is a little slower than the GEMM-based path here, a price worth
-    /// paying only where the matrices get large (at batch 8 × 1,024 the weights kept for backward alone are 400 MB per layer).
+    /// Queries and keys from which attention without a mask runs fused (<see cref="FusedAttention"/>) instead of through a
+    /// [Lq, Lk] matrix. From 256 the fused kernel is faster here (forward and backward of 8 × 12 heads × 64 features: about
+    /// 1.2× without dropout, 2× with it, whose mask the matrix path draws, stores and applies too) and needs no matrix; at 64
+    /// it is slower. A single decoded query keeps the matrix path, which reads the key-value cache in place.
     /// </summary>
-    internal const int FusedAttentionKeys = 1024;
-
-    /// <summary>
-    /// The same with dropout, where the matrix path also draws, stores and applies a [Lq, Lk] mask: fused is faster from 256
-    /// keys (GPT-2 124M at batch 8 × 256: about 4% per step, 860 MB less peak memory), slower at 64.
-    /// </summary>
-    internal const int FusedDropoutAttentionKeys = 256;
+    internal const int FusedAttentionLength = 256;
 
     /// <summary>
     /// softmax(scale·query·keyᵀ)·value by the backend's fused kernel, which keeps one block of scores at a time and saves only each
