@@ -18,9 +18,30 @@ internal static class Engine
             throw new ForgeException($"Gradient shape {Tensor.Format(gradient.Shape)} does not match the tensor's shape {Tensor.Format(root.Shape)}.");
         }
 
-        List<Tensor> order = TopologicalOrder(root);
-        var buffers = new GradientBuffers(enabled: !createGraph);
-        var pending = new Dictionary<Tensor, PendingGradient>(ReferenceEqualityComparer.Instance) { [root] = new PendingGradient(gradient, buffers) };
+        Workspace workspace = spare ?? new Workspace();
+        spare = null;
+        try
+        {
+            Run(root, gradient, retainGraph, createGraph, workspace);
+        }
+        finally
+        {
+            workspace.Clear();
+            spare = workspace;
+        }
+    }
+
+    /// <summary>The collections of this thread's last finished pass, kept (emptied) for the next: a pass over a large graph
+    /// otherwise grows them from empty every training step. A backward run from inside another (a hook) gets its own.</summary>
+    [ThreadStatic]
+    private static Workspace? spare;
+
+    private static void Run(Tensor root, Tensor gradient, bool retainGraph, bool createGraph, Workspace workspace)
+    {
+        List<Tensor> order = TopologicalOrder(root, workspace);
+        var buffers = new GradientBuffers(enabled: !createGraph, workspace.Holders);
+        Dictionary<Tensor, PendingGradient> pending = workspace.Pending;
+        pending[root] = new PendingGradient(gradient, buffers);
         using var mode = createGraph ? GradMode.EnableGrad() : GradMode.NoGrad();
         foreach (Tensor tensor in order)
         {
@@ -80,10 +101,9 @@ internal static class Engine
     /// hold until it ends). Only storages created during this pass count, each as long as a pending gradient refers to it; one
     /// that became a <see cref="Tensor.Grad"/> (or was otherwise kept) is never released. Off when the pass records a graph.
     /// </summary>
-    private sealed class GradientBuffers(bool enabled)
+    private sealed class GradientBuffers(bool enabled, Dictionary<Storage, int> holders)
     {
         private readonly long firstSerial = Storage.NextSerial;
-        private readonly Dictionary<Storage, int> holders = new(ReferenceEqualityComparer.Instance);
 
         /// <summary>A pending gradient refers to <paramref name="gradient"/>'s storage.</summary>
         public void Hold(Tensor gradient)
@@ -257,11 +277,11 @@ internal static class Engine
     }
 
     /// <summary>Tensors reachable from the root, each after every tensor that consumes it (reverse post-order).</summary>
-    private static List<Tensor> TopologicalOrder(Tensor root)
+    private static List<Tensor> TopologicalOrder(Tensor root, Workspace workspace)
     {
-        var visited = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
-        var postOrder = new List<Tensor>();
-        var stack = new Stack<(Tensor Tensor, int NextInput)>();
+        HashSet<Tensor> visited = workspace.Visited;
+        List<Tensor> postOrder = workspace.Order;
+        Stack<(Tensor Tensor, int NextInput)> stack = workspace.Stack;
         stack.Push((root, 0));
         visited.Add(root);
         while (stack.Count > 0)
@@ -282,5 +302,29 @@ internal static class Engine
         }
         postOrder.Reverse();
         return postOrder;
+    }
+
+    /// <summary>The collections one backward pass works with.</summary>
+    private sealed class Workspace
+    {
+        public HashSet<Tensor> Visited { get; } = new(ReferenceEqualityComparer.Instance);
+
+        public List<Tensor> Order { get; } = [];
+
+        public Stack<(Tensor Tensor, int NextInput)> Stack { get; } = new();
+
+        public Dictionary<Tensor, PendingGradient> Pending { get; } = new(ReferenceEqualityComparer.Instance);
+
+        public Dictionary<Storage, int> Holders { get; } = new(ReferenceEqualityComparer.Instance);
+
+        /// <summary>Empties every collection (keeping their capacity), so no tensor of the finished pass stays reachable.</summary>
+        public void Clear()
+        {
+            Visited.Clear();
+            Order.Clear();
+            Stack.Clear();
+            Pending.Clear();
+            Holders.Clear();
+        }
     }
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Forge.Backends;
 using Forge.Models.Gpt2;
+using Forge.Nn;
 using Forge.Optim;
 using Forge.Tensors;
 
@@ -13,6 +14,7 @@ namespace Forge.Benchmarking;
 public sealed class TrainingBenchmark
 {
     private readonly Tensor inputs, targets;
+    private readonly IReadOnlyList<Parameter> parameters;
 
     /// <summary>A randomly initialized model of <paramref name="config"/> (seed 1) and random tokens of <paramref name="batch"/> × <paramref name="seq"/>.</summary>
     public TrainingBenchmark(Gpt2Config config, int batch, int seq)
@@ -25,7 +27,8 @@ public sealed class TrainingBenchmark
         Seq = seq;
         Model = new Gpt2LanguageModel(config, seed: 1);
         Model.Train();
-        Optimizer = new AdamW(Model.Parameters(), learningRate: 3e-4);
+        parameters = Model.Parameters();
+        Optimizer = new AdamW(parameters, learningRate: 3e-4);
         var generator = new Generator(7);
         inputs = Tensor.RandInt(0, config.VocabSize, [batch, seq], generator);
         targets = Tensor.RandInt(0, config.VocabSize, [batch, seq], generator);
@@ -56,7 +59,7 @@ public sealed class TrainingBenchmark
         Optimizer.ZeroGrad(setToNone: false);
         Tensor loss = Model.Loss(inputs, targets);
         loss.Backward();
-        Optimizer.Step(GradientClipping.ClipCoefficient(1.0f, GradientClipping.GetTotalNorm(Model.Parameters())));
+        Optimizer.Step(GradientClipping.ClipCoefficient(1.0f, GradientClipping.GetTotalNorm(parameters)));
         return loss.Item();
     }
 

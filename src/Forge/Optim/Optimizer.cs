@@ -23,7 +23,7 @@ public sealed class ParameterState
         ArgumentNullException.ThrowIfNull(parameter);
         if (!Buffers.TryGetValue(name, out Tensor? buffer))
         {
-            buffer = TensorScope.Keep(Tensor.Zeros([.. parameter.Shape], DType.Float32, parameter.Device));
+            buffer = TensorScope.Keep(Tensor.Zeros([.. parameter.shape], DType.Float32, parameter.Device));
             Buffers[name] = buffer;
         }
         return buffer;

@@ -51,7 +51,7 @@ public partial class Tensor
     public static Tensor EmptyLike(Tensor other)
     {
         ArgumentNullException.ThrowIfNull(other);
-        return Empty(other.shape, other.DType, other.Device);
+        return Uninitialized(other.shape, other.DType, other.Device);
     }
 
     /// <summary>
@@ -197,9 +197,17 @@ public partial class Tensor
     private static Tensor Allocate(int[] shape, DType dtype, Device device, bool zeroed)
     {
         ArgumentNullException.ThrowIfNull(shape);
-        int[] dims = (int[])shape.Clone();
-        Storage storage = BackendRegistry.For(device).Allocate(dtype, ShapeNumel(dims), zeroed);
-        return new Tensor(storage, dims);
+        return Uninitialized((int[])shape.Clone(), dtype, device, zeroed);
+    }
+
+    /// <summary>
+    /// A new contiguous tensor that takes <paramref name="shape"/> as its own, without copying it: for an array built for it, or
+    /// another tensor's shape (tensors never change their shape arrays).
+    /// </summary>
+    internal static Tensor Uninitialized(int[] shape, DType dtype, Device device, bool zeroed = false)
+    {
+        Storage storage = BackendRegistry.For(device).Allocate(dtype, ShapeNumel(shape), zeroed);
+        return new Tensor(storage, shape);
     }
 
     /// <summary>Writes element <paramref name="index"/> (row-major) of a contiguous CPU tensor.</summary>
@@ -228,14 +236,22 @@ public partial class Tensor
         return n;
     }
 
+    /// <summary>"AddBackward", "GeluTanhBackward", ...: the name of the node that differentiates <paramref name="op"/>, built once per op.</summary>
+    private static string BackwardName<TOp>(TOp op) where TOp : struct, Enum => BackwardNames<TOp>.Of[op];
+
+    private static class BackwardNames<TOp> where TOp : struct, Enum
+    {
+        public static readonly Dictionary<TOp, string> Of = Enum.GetValues<TOp>().Distinct().ToDictionary(op => op, op => op + "Backward");
+    }
+
     /// <summary>Records <paramref name="result"/> as produced from <paramref name="inputs"/> when any of them needs gradients.</summary>
-    internal static Tensor Record(Tensor result, string name, Func<Tensor, Tensor?[]> backward, params Tensor?[] inputs)
+    internal static Tensor Record(Tensor result, string name, Func<Tensor, Tensor?[]> backward, params ReadOnlySpan<Tensor?> inputs)
     {
         if (!GradMode.IsEnabled) return result;
         bool any = false;
         foreach (Tensor? input in inputs) any |= input is not null && input.RequiresGrad;
         if (!any) return result;
-        result.GradFn = new GradNode(name, inputs, backward);
+        result.GradFn = new GradNode(name, inputs.ToArray(), backward);
         return result;
     }
 }

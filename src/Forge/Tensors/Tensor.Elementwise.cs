@@ -310,10 +310,10 @@ public partial class Tensor
         ArgumentNullException.ThrowIfNull(b);
         a.RequireFloat32(op.ToString());
         b.RequireFloat32(op.ToString());
-        int[] outShape = BroadcastShapes(a.shape, b.shape);
-        Tensor result = Empty(outShape, DType.Float32, a.Device);
+        int[] outShape = a.shape.AsSpan().SequenceEqual(b.shape) ? a.shape : BroadcastShapes(a.shape, b.shape);
+        Tensor result = Uninitialized(outShape, DType.Float32, a.Device);
         a.Backend.Binary(op, a.Detach().BroadcastTo(outShape), b.Detach().BroadcastTo(outShape), result);
-        return Record(result, op + "Backward", g => BinaryBackward(op, a, b, result, g), a, b);
+        return Record(result, BackwardName(op), g => BinaryBackward(op, a, b, result, g), a, b);
     }
 
     private static Tensor?[] BinaryBackward(BinaryOp op, Tensor a, Tensor b, Tensor result, Tensor g)
@@ -361,9 +361,9 @@ public partial class Tensor
     {
         RequireFloat32(op.ToString());
         Tensor x = Contiguous().Detach();
-        Tensor result = Empty(shape, DType.Float32, Device);
+        Tensor result = Uninitialized(shape, DType.Float32, Device);
         Backend.Unary(op, x, result, p1, p2);
-        return Record(result, op + "Backward", g =>
+        return Record(result, BackwardName(op), g =>
         {
             if (Autograd.GradMode.IsEnabled) return [g.Mul(UnaryDerivative(op, this, result, p1, p2))];
             Tensor gradInput = Empty(x.shape, DType.Float32, x.Device);

@@ -21,11 +21,12 @@ public partial class Tensor
             throw new ForgeException($"MatMul shapes {Format(shape)} and {Format(other.shape)} do not match: {k} columns against {other.shape[^2]} rows.");
         if (other.Dim == 2)
         {
-            int[] outShape = [.. shape[..^1], n];
+            int[] outShape = [.. shape.AsSpan(0, Dim - 1), n];
             Tensor rows = Dim == 2 ? this : Reshape(-1, k);
             return MatMulBatched(rows, other).Reshape(outShape);
         }
-        int[] batch = BroadcastShapes(shape[..^2], other.shape[..^2]);
+        if (Dim == other.Dim && shape.AsSpan(0, Dim - 2).SequenceEqual(other.shape.AsSpan(0, Dim - 2))) return MatMulBatched(this, other);
+        int[] batch = BroadcastShapes(shape.AsSpan(0, Dim - 2), other.shape.AsSpan(0, other.Dim - 2));
         return MatMulBatched(Expand([.. batch, m, k]), other.Expand([.. batch, k, n]));
     }
 
@@ -46,7 +47,7 @@ public partial class Tensor
     /// </summary>
     private static Tensor MatMulBatched(Tensor a, Tensor b)
     {
-        Tensor result = Empty([.. a.shape[..^1], b.shape[^1]], DType.Float32, a.Device);
+        Tensor result = Empty([.. a.shape.AsSpan(0, a.Dim - 1), b.shape[^1]], DType.Float32, a.Device);
         a.Backend.MatMul(a.Detach(), b.Detach(), result, 0);
         return Record(result, "MatMulBackward", g => [LeftGradient(a, b, g), RightGradient(a, b, g)], a, b);
     }
@@ -71,7 +72,7 @@ public partial class Tensor
         int[] biasShape = bias.shape;
         Tensor recorded = Record(result, "MatMulAddBackward", g =>
             [LeftGradient(rows, other, g), RightGradient(rows, other, g), bias.RequiresGrad ? g.SumToShape(biasShape) : null], rows, other, bias);
-        return recorded.Reshape([.. shape[..^1], n]);
+        return recorded.Reshape([.. shape.AsSpan(0, Dim - 1), n]);
     }
 
     /// <summary>
@@ -81,7 +82,7 @@ public partial class Tensor
     /// </summary>
     internal static Tensor CausalMatMul(Tensor a, Tensor b, CausalProduct product)
     {
-        Tensor result = Empty([.. a.shape[..^1], b.shape[^1]], DType.Float32, a.Device);
+        Tensor result = Empty([.. a.shape.AsSpan(0, a.Dim - 1), b.shape[^1]], DType.Float32, a.Device);
         a.Backend.CausalMatMul(a.Detach(), b.Detach(), result, product);
         return Record(result, "CausalMatMulBackward", g => product switch
         {

@@ -87,7 +87,7 @@ public partial class Tensor
     {
         Tensor kept = ReduceKeep(op, dims, out _);
         Tensor result = keepDim ? kept : DropDims(kept, dims);
-        return Record(result, op + "Backward", g =>
+        return Record(result, BackwardName(op), g =>
         {
             Tensor hits = Detach().Eq(kept).To(DType.Float32);
             Tensor ties = hits.Sum(dims, keepDim: true);

@@ -84,18 +84,26 @@ public partial class Tensor
     {
         ArgumentNullException.ThrowIfNull(dims);
         if (dims.Length != Dim) throw new ForgeException($"Permute needs {Dim} dimensions, found {dims.Length}.");
-        var normalized = dims.Select(d => NormalizeDim(d)).ToArray();
-        if (normalized.Distinct().Count() != Dim) throw new ForgeException($"Permute dimensions {Format(dims)} repeat a dimension.");
         var inverse = new int[Dim];
-        for (int i = 0; i < Dim; i++) inverse[normalized[i]] = i;
-        var view = new Tensor(storage, normalized.Select(d => shape[d]).ToArray(), normalized.Select(d => strides[d]).ToArray(), offset);
-        return Record(view, "PermuteBackward", g => [g.Permute(inverse)], this);
+        inverse.AsSpan().Fill(-1);
+        var viewShape = new int[Dim];
+        var viewStrides = new long[Dim];
+        for (int i = 0; i < Dim; i++)
+        {
+            int d = NormalizeDim(dims[i]);
+            if (inverse[d] >= 0) throw new ForgeException($"Permute dimensions {Format(dims)} repeat a dimension.");
+            inverse[d] = i;
+            viewShape[i] = shape[d];
+            viewStrides[i] = strides[d];
+        }
+        return Record(new Tensor(storage, viewShape, viewStrides, offset), "PermuteBackward", g => [g.Permute(inverse)], this);
     }
 
     /// <summary>Swaps two dimensions.</summary>
     public Tensor Transpose(int dim0, int dim1)
     {
-        var order = Enumerable.Range(0, Dim).ToArray();
+        var order = new int[Dim];
+        for (int i = 0; i < order.Length; i++) order[i] = i;
         int a = NormalizeDim(dim0), b = NormalizeDim(dim1);
         (order[a], order[b]) = (order[b], order[a]);
         return Permute(order);
@@ -155,8 +163,8 @@ public partial class Tensor
     {
         int d = NormalizeDim(dim);
         if (shape[d] != 1) return this;
-        int[] dims = shape.Where((_, i) => i != d).ToArray();
-        long[] st = strides.Where((_, i) => i != d).ToArray();
+        int[] dims = [.. shape.AsSpan(0, d), .. shape.AsSpan(d + 1)];
+        long[] st = [.. strides.AsSpan(0, d), .. strides.AsSpan(d + 1)];
         int[] original = shape;
         return Record(new Tensor(storage, dims, st, offset), "SqueezeBackward", g => [g.Reshape(original)], this);
     }
@@ -173,11 +181,9 @@ public partial class Tensor
     {
         int d = dim < 0 ? dim + Dim + 1 : dim;
         if (d < 0 || d > Dim) throw new ForgeException($"Unsqueeze dimension {dim} is out of range for a tensor of rank {Dim}.");
-        var dims = shape.ToList();
-        var st = strides.ToList();
-        dims.Insert(d, 1);
-        st.Insert(d, d < Dim ? strides[d] * shape[d] : 1);
-        return Record(new Tensor(storage, [.. dims], [.. st], offset), "UnsqueezeBackward", g => [g.Squeeze(d)], this);
+        int[] dims = [.. shape.AsSpan(0, d), 1, .. shape.AsSpan(d)];
+        long[] st = [.. strides.AsSpan(0, d), d < Dim ? strides[d] * shape[d] : 1, .. strides.AsSpan(d)];
+        return Record(new Tensor(storage, dims, st, offset), "UnsqueezeBackward", g => [g.Squeeze(d)], this);
     }
 
     /// <summary>A broadcast view with the given sizes (-1 keeps a size); size-1 dimensions repeat without copying.</summary>
@@ -185,6 +191,7 @@ public partial class Tensor
     {
         ArgumentNullException.ThrowIfNull(sizes);
         if (sizes.Length < Dim) throw new ForgeException($"Expand to {Format(sizes)} has fewer dimensions than the tensor's {Format(shape)}.");
+        if (sizes.AsSpan().SequenceEqual(shape)) return this;
         int lead = sizes.Length - Dim;
         var dims = new int[sizes.Length];
         var st = new long[sizes.Length];
@@ -203,20 +210,31 @@ public partial class Tensor
     }
 
     /// <summary>Expands to <paramref name="target"/> following broadcasting rules.</summary>
-    public Tensor BroadcastTo(IReadOnlyList<int> target) => Expand([.. target]);
+    public Tensor BroadcastTo(IReadOnlyList<int> target)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        return target is int[] dims && shape.AsSpan().SequenceEqual(dims) ? this : Expand([.. target]);
+    }
 
     /// <summary>The shape two shapes broadcast to (NumPy rules).</summary>
     public static int[] BroadcastShapes(IReadOnlyList<int> a, IReadOnlyList<int> b)
     {
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(b);
-        int rank = Math.Max(a.Count, b.Count);
+        return BroadcastShapes(a as int[] ?? [.. a], b as int[] ?? [.. b]);
+    }
+
+    /// <summary><see cref="BroadcastShapes(IReadOnlyList{int}, IReadOnlyList{int})"/> of two shapes held in spans.</summary>
+    internal static int[] BroadcastShapes(ReadOnlySpan<int> a, ReadOnlySpan<int> b)
+    {
+        int rank = Math.Max(a.Length, b.Length);
         var result = new int[rank];
         for (int i = 0; i < rank; i++)
         {
-            int x = i - (rank - a.Count) >= 0 ? a[i - (rank - a.Count)] : 1;
-            int y = i - (rank - b.Count) >= 0 ? b[i - (rank - b.Count)] : 1;
-            if (x != y && x != 1 && y != 1) throw new ForgeException($"Shapes {Format(a)} and {Format(b)} cannot be broadcast together (dimension {i}: {x} vs {y}).");
+            int x = i - (rank - a.Length) >= 0 ? a[i - (rank - a.Length)] : 1;
+            int y = i - (rank - b.Length) >= 0 ? b[i - (rank - b.Length)] : 1;
+            if (x != y && x != 1 && y != 1)
+                throw new ForgeException($"Shapes {Format(a.ToArray())} and {Format(b.ToArray())} cannot be broadcast together (dimension {i}: {x} vs {y}).");
             result[i] = x == 1 ? y : x;
         }
         return result;

@@ -193,6 +193,11 @@ public partial class Tensor
     /// <summary>Row-major strides for a shape.</summary>
     internal static long[] ContiguousStrides(int[] shape)
     {
+        var cache = stridesCache ??= new (int[] Shape, long[] Strides)[StridesCacheSize];
+        int hash = shape.Length;
+        foreach (int size in shape) hash = hash * 31 + size;
+        ref var entry = ref cache[hash & (StridesCacheSize - 1)];
+        if (entry.Shape is { } cached && cached.AsSpan().SequenceEqual(shape)) return entry.Strides;
         var result = new long[shape.Length];
         long stride = 1;
         for (int i = shape.Length - 1; i >= 0; i--)
@@ -200,8 +205,18 @@ public partial class Tensor
             result[i] = stride;
             stride *= Math.Max(shape[i], 1);
         }
+        entry = ((int[])shape.Clone(), result);
         return result;
     }
+
+    /// <summary>
+    /// This thread's recently computed contiguous strides by shape: a training step or a decoded token creates tensors of the
+    /// same few shapes again and again, and they can share one strides array (tensors never change theirs).
+    /// </summary>
+    [ThreadStatic]
+    private static (int[] Shape, long[] Strides)[]? stridesCache;
+
+    private const int StridesCacheSize = 256;
 
     private static bool ComputeContiguous(int[] shape, long[] strides)
     {

@@ -18,11 +18,20 @@ public sealed class TensorScope : IDisposable
     [ThreadStatic]
     private static TensorScope? current;
 
+    /// <summary>The tracking list of this thread's last ended scope, reused by the next one (a decoding loop begins one per token).</summary>
+    [ThreadStatic]
+    private static List<Storage>? spare;
+
     private readonly TensorScope? parent;
-    private readonly List<Storage> storages = [];
+    private readonly List<Storage> storages;
     private bool disposed;
 
-    private TensorScope(TensorScope? parent) => this.parent = parent;
+    private TensorScope(TensorScope? parent)
+    {
+        this.parent = parent;
+        storages = spare ?? [];
+        spare = null;
+    }
 
     /// <summary>The innermost scope open on this thread, or null.</summary>
     internal static TensorScope? Current => current;
@@ -55,5 +64,6 @@ public sealed class TensorScope : IDisposable
             if (!storage.Kept && storage.Release()) ReleasedCount++;
         }
         storages.Clear();
+        spare = storages;
     }
 }

@@ -152,4 +152,40 @@ public class EngineTests
         Tensor transposedLeaf = Tensor.Randn([3, 2], new Generator(3)).MT.RequireGrad();
         Assert.Throws<ForgeException>(() => GradCheck.Check(t => t[0].Square(), [transposedLeaf]));
     }
+
+    [Fact]
+    public void AFinishedBackwardKeepsNoTensorOfItsGraphReachable()
+    {
+        var x = Tensor.FromArray(new[] { 1f, 2f }).RequireGrad();
+        WeakReference intermediate = BackwardThroughAnIntermediate(x);
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        Assert.False(intermediate.IsAlive, "the engine's reused collections still hold a tensor of the finished pass");
+        Assert.Equal(new[] { 2f, 4f }, x.Grad!.ToArray<float>());
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static WeakReference BackwardThroughAnIntermediate(Tensor x)
+    {
+        Tensor squared = x.Mul(x);
+        squared.Sum().Backward();
+        return new WeakReference(squared);
+    }
+
+    [Fact]
+    public void BackwardRunFromAHookGetsItsOwnPass()
+    {
+        var a = Tensor.FromArray(new[] { 1f, 2f }).RequireGrad();
+        var b = Tensor.FromArray(new[] { 3f }).RequireGrad();
+        Tensor y = a.Mul(a);
+        y.RegisterHook(g =>
+        {
+            using (GradMode.EnableGrad()) b.Square().Sum().Backward();
+            return null;
+        });
+        y.Sum().Backward();
+        Assert.Equal(new[] { 2f, 4f }, a.Grad!.ToArray<float>());
+        Assert.Equal(new[] { 6f }, b.Grad!.ToArray<float>());
+    }
 }

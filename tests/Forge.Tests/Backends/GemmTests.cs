@@ -206,7 +206,7 @@ public sealed unsafe class GemmTests
         static void Check(Tensor a, Tensor b)
         {
             Tensor actual = a.MatMul(b);
-            int[] batch = Tensor.BroadcastShapes(a.Shape.ToArray()[..^2], b.Shape.ToArray()[..^2]);
+            int[] batch = Tensor.BroadcastShapes(a.Shape.ToArray().AsSpan(0, a.Dim - 2), b.Shape.ToArray().AsSpan(0, b.Dim - 2));
             int m = a.Shape[^2], k = a.Shape[^1], n = b.Shape[^1];
             float[] x = a.Expand([.. batch, m, k]).Contiguous().ToArray<float>();
             float[] y = b.Expand([.. batch, k, n]).Contiguous().ToArray<float>();

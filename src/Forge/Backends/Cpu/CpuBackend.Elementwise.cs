@@ -11,6 +11,17 @@ public sealed unsafe partial class CpuBackend
     /// <inheritdoc />
     public void Binary(BinaryOp op, Tensor a, Tensor b, Tensor result)
     {
+        long n = result.Numel;
+        if (n <= ElementGrain && a.IsContiguous && b.IsContiguous && result.IsContiguous && a.Numel == n && b.Numel == n)
+        {
+            BinaryRun(op, a.Ptr<float>(), 1, b.Ptr<float>(), 1, result.Ptr<float>(), (int)n);
+            return;
+        }
+        BinaryStrided(op, a, b, result);
+    }
+
+    private static void BinaryStrided(BinaryOp op, Tensor a, Tensor b, Tensor result)
+    {
         var layout = new StridedLayout(result.Shape, a.Strides, b.Strides, result.Strides);
         float* pa = a.Ptr<float>(), pb = b.Ptr<float>(), pr = result.Ptr<float>();
         ForEachRun(layout, (offsets, count) =>
@@ -54,24 +65,30 @@ public sealed unsafe partial class CpuBackend
     public void Unary(UnaryOp op, Tensor x, Tensor result, float p1, float p2)
     {
         float* px = x.Ptr<float>(), pr = result.Ptr<float>();
-        CpuParallel.For(x.Numel, ElementGrain, (start, end) =>
-        {
-            if (TryUnaryVectorized(op, px + start, pr + start, end - start, p1)) return;
-            var input = new ReadOnlySpan<float>(px + start, (int)(end - start));
-            var output = new Span<float>(pr + start, (int)(end - start));
-            UnaryRun(op, input, output, p1, p2);
-        });
+        if (x.Numel <= ElementGrain) UnaryRange(op, px, pr, 0, x.Numel, p1, p2);
+        else CpuParallel.For(x.Numel, ElementGrain, (start, end) => UnaryRange(op, px, pr, start, end, p1, p2));
+    }
+
+    private static void UnaryRange(UnaryOp op, float* px, float* pr, long start, long end, float p1, float p2)
+    {
+        if (TryUnaryVectorized(op, px + start, pr + start, end - start, p1)) return;
+        var input = new ReadOnlySpan<float>(px + start, (int)(end - start));
+        var output = new Span<float>(pr + start, (int)(end - start));
+        UnaryRun(op, input, output, p1, p2);
     }
 
     /// <inheritdoc />
     public void UnaryBackward(UnaryOp op, Tensor x, Tensor y, Tensor gradOutput, Tensor gradInput, float p1, float p2)
     {
         float* px = x.Ptr<float>(), py = y.Ptr<float>(), pg = gradOutput.Ptr<float>(), pr = gradInput.Ptr<float>();
-        CpuParallel.For(x.Numel, ElementGrain, (start, end) =>
-        {
-            if (TryUnaryBackwardVectorized(op, px + start, py + start, pg + start, pr + start, end - start, p1)) return;
-            for (long i = start; i < end; i++) pr[i] = pg[i] * Derivative(op, px[i], py[i], p1, p2);
-        });
+        if (x.Numel <= ElementGrain) UnaryBackwardRange(op, px, py, pg, pr, 0, x.Numel, p1, p2);
+        else CpuParallel.For(x.Numel, ElementGrain, (start, end) => UnaryBackwardRange(op, px, py, pg, pr, start, end, p1, p2));
+    }
+
+    private static void UnaryBackwardRange(UnaryOp op, float* px, float* py, float* pg, float* pr, long start, long end, float p1, float p2)
+    {
+        if (TryUnaryBackwardVectorized(op, px + start, py + start, pg + start, pr + start, end - start, p1)) return;
+        for (long i = start; i < end; i++) pr[i] = pg[i] * Derivative(op, px[i], py[i], p1, p2);
     }
 
     /// <summary>Runs <paramref name="body"/>(operand offsets, count) over every run of the innermost dimension, in parallel.</summary>

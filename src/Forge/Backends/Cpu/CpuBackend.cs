@@ -20,6 +20,21 @@ public sealed unsafe partial class CpuBackend : IBackend
     /// <inheritdoc />
     public void Copy(Tensor source, Tensor destination)
     {
+        long bytes = destination.Numel * destination.DType.SizeOf();
+        if (bytes <= SmallCopyBytes && source.DType == destination.DType && source.IsContiguous && destination.IsContiguous && source.Numel == destination.Numel)
+        {
+            int size = source.DType.SizeOf();
+            Buffer.MemoryCopy((byte*)source.Storage.Pointer + source.StorageOffset * size, (byte*)destination.Storage.Pointer + destination.StorageOffset * size, bytes, bytes);
+            return;
+        }
+        CopyStrided(source, destination);
+    }
+
+    /// <summary>A copy of at most this many bytes between contiguous tensors of one type runs on the calling thread.</summary>
+    private const long SmallCopyBytes = 64 * 1024;
+
+    private static void CopyStrided(Tensor source, Tensor destination)
+    {
         var layout = new StridedLayout(destination.Shape, source.Strides, destination.Strides);
         DType from = source.DType, to = destination.DType;
         byte* src = (byte*)source.Storage.Pointer;

@@ -7,39 +7,44 @@ namespace Forge.Backends.Cpu;
 internal sealed class StridedLayout
 {
     private readonly int[] outerShape;
-    private readonly long[][] outerStrides;
 
-    public StridedLayout(IReadOnlyList<int> shape, params IReadOnlyList<long>[] operandStrides)
+    /// <summary>Operand o's stride along outer dimension d, at o·outerShape.Length + d.</summary>
+    private readonly long[] outerStrides;
+
+    public StridedLayout(IReadOnlyList<int> shape, params ReadOnlySpan<IReadOnlyList<long>> operandStrides)
     {
-        var dims = new List<int>();
-        var strides = operandStrides.Select(_ => new List<long>()).ToArray();
+        int operands = operandStrides.Length, rank = Math.Max(shape.Count, 1);
+        Span<int> dims = stackalloc int[rank];
+        Span<long> strides = stackalloc long[operands * rank];
+        int count = 0;
         for (int d = 0; d < shape.Count; d++)
         {
-            if (shape[d] == 1) continue;
-            int last = dims.Count - 1;
-            bool merge = last >= 0;
-            for (int o = 0; o < operandStrides.Length && merge; o++)
-                merge = strides[o][last] == operandStrides[o][d] * shape[d];
-            if (merge)
-            {
-                dims[last] *= shape[d];
-                for (int o = 0; o < operandStrides.Length; o++) strides[o][last] = operandStrides[o][d];
-            }
-            else
-            {
-                dims.Add(shape[d]);
-                for (int o = 0; o < operandStrides.Length; o++) strides[o].Add(operandStrides[o][d]);
-            }
+            int size = shape[d];
+            if (size == 1) continue;
+            bool merge = count > 0;
+            for (int o = 0; o < operands && merge; o++)
+                merge = strides[o * rank + count - 1] == operandStrides[o][d] * size;
+            int target = merge ? count - 1 : count;
+            dims[target] = merge ? dims[target] * size : size;
+            for (int o = 0; o < operands; o++) strides[o * rank + target] = operandStrides[o][d];
+            if (!merge) count++;
         }
-        if (dims.Count == 0)
+        if (count == 0)
         {
-            dims.Add(1);
-            foreach (var s in strides) s.Add(1);
+            dims[0] = 1;
+            for (int o = 0; o < operands; o++) strides[o * rank] = 1;
+            count = 1;
         }
-        Inner = dims[^1];
-        InnerStrides = strides.Select(s => s[^1]).ToArray();
-        outerShape = dims.Take(dims.Count - 1).ToArray();
-        outerStrides = strides.Select(s => s.Take(s.Count - 1).ToArray()).ToArray();
+        int outer = count - 1;
+        Inner = dims[outer];
+        InnerStrides = new long[operands];
+        outerShape = dims[..outer].ToArray();
+        outerStrides = new long[operands * outer];
+        for (int o = 0; o < operands; o++)
+        {
+            InnerStrides[o] = strides[o * rank + outer];
+            strides.Slice(o * rank, outer).CopyTo(outerStrides.AsSpan(o * outer));
+        }
         long rows = 1;
         foreach (int n in outerShape) rows *= n;
         Rows = rows;
@@ -58,11 +63,12 @@ internal sealed class StridedLayout
     public void RowOffsets(long row, Span<long> offsets)
     {
         offsets.Clear();
-        for (int d = outerShape.Length - 1; d >= 0; d--)
+        int outer = outerShape.Length;
+        for (int d = outer - 1; d >= 0; d--)
         {
             long index = row % outerShape[d];
             row /= outerShape[d];
-            for (int o = 0; o < offsets.Length; o++) offsets[o] += index * outerStrides[o][d];
+            for (int o = 0; o < offsets.Length; o++) offsets[o] += index * outerStrides[o * outer + d];
         }
     }
 }

@@ -47,7 +47,7 @@ public sealed class BertEmbeddings : Module<BertInput, Tensor>
         int length = ids.Size(1);
         if (length > PositionEmbeddings.NumEmbeddings)
             throw new ForgeException($"BERT input of {length} positions exceeds the model's max_position_embeddings of {PositionEmbeddings.NumEmbeddings}.");
-        Tensor types = input.TokenTypeIds ?? Tensor.Zeros([.. ids.Shape], DType.Int64, ids.Device);
+        Tensor types = input.TokenTypeIds ?? Tensor.Zeros([.. ids.shape], DType.Int64, ids.Device);
         if (!types.Shape.SequenceEqual(ids.Shape) || types.DType != DType.Int64)
             throw new ForgeException($"BERT token_type_ids must be Int64 with the input ids' shape {Tensor.Format(ids.Shape)}, found {types.DType} {Tensor.Format(types.Shape)}.");
         Tensor positions = Tensor.Arange(0, length, dtype: DType.Int64, device: ids.Device).Unsqueeze(0);

@@ -80,11 +80,11 @@ public static partial class Functional
         ulong seed = dropout != 0 ? (generator ?? Generator.Default).NextUInt64() : 0;
         var backend = query.Backend;
         backend.FlashAttention(q, k, v, output, logSumExp, scale, causal, dropout, seed);
-        return Tensor.Record(output.View([.. query.Shape.Take(query.Dim - 1), ev]), "FlashAttentionBackward", g =>
+        return Tensor.Record(output.View([.. query.shape.AsSpan(0, query.Dim - 1), ev]), "FlashAttentionBackward", g =>
         {
             Tensor gradQuery = Tensor.EmptyLike(q), gradKey = Tensor.EmptyLike(k), gradValue = Tensor.EmptyLike(v);
             backend.FlashAttentionBackward(q, k, v, output, logSumExp, g.Contiguous().View(count, lq, ev), gradQuery, gradKey, gradValue, scale, causal, dropout, seed);
-            return [gradQuery.View([.. query.Shape]), gradKey.View([.. key.Shape]), gradValue.View([.. value.Shape])];
+            return [gradQuery.View([.. query.shape]), gradKey.View([.. key.shape]), gradValue.View([.. value.shape])];
         }, query, key, value);
     }
 
@@ -92,7 +92,7 @@ public static partial class Functional
     private static Tensor CausalSoftmax(Tensor scores, float scale)
     {
         Tensor x = scores.Detach().Contiguous();
-        Tensor y = Tensor.Empty([.. x.Shape], DType.Float32, x.Device);
+        Tensor y = Tensor.Empty([.. x.shape], DType.Float32, x.Device);
         x.Backend.CausalSoftmax(x, y, scale);
         return Tensor.Record(y, "CausalSoftmaxBackward", g =>
         {
@@ -103,7 +103,7 @@ public static partial class Functional
     }
 
     /// <summary>Whether two attention operands have the same leading (batch) dimensions, unbroadcast.</summary>
-    private static bool SameBatch(Tensor a, Tensor b) => a.Dim == b.Dim && a.Shape.Take(a.Dim - 2).SequenceEqual(b.Shape.Take(b.Dim - 2));
+    private static bool SameBatch(Tensor a, Tensor b) => a.Dim == b.Dim && a.shape.AsSpan(0, a.Dim - 2).SequenceEqual(b.shape.AsSpan(0, b.Dim - 2));
 
     private static void CheckAttentionShapes(Tensor query, Tensor key, Tensor value)
     {

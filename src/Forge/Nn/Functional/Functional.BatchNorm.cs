@@ -45,13 +45,13 @@ public static partial class Functional
         Tensor? w = weight?.Detach().Contiguous(), b = bias?.Detach().Contiguous();
         Tensor output = Tensor.Empty([batch, channels, spatial], DType.Float32, input.Device);
         backend.BatchNormForward(x, mean, invStd, w, b, output);
-        return Tensor.Record(output.View([.. input.Shape]), "BatchNormBackward", g =>
+        return Tensor.Record(output.View([.. input.shape]), "BatchNormBackward", g =>
         {
             Tensor? gradInput = input.RequiresGrad ? Tensor.Empty([batch, channels, spatial], DType.Float32, input.Device) : null;
             Tensor? gradWeight = weight is not null && weight.RequiresGrad ? Tensor.Empty([channels], DType.Float32, input.Device) : null;
             Tensor? gradBias = bias is not null && bias.RequiresGrad ? Tensor.Empty([channels], DType.Float32, input.Device) : null;
             backend.BatchNormBackward(x, g.Contiguous().View(batch, channels, spatial), mean, invStd, w, training, gradInput, gradWeight, gradBias);
-            return [gradInput?.View([.. input.Shape]), gradWeight, gradBias];
+            return [gradInput?.View([.. input.shape]), gradWeight, gradBias];
         }, input, weight, bias);
     }
 

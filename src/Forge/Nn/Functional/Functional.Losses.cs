@@ -44,7 +44,7 @@ public static partial class Functional
             logitsOverwritten = gradientOverLogits;
             Tensor gradLogits = gradientOverLogits ? layout.Input : Tensor.Empty([.. layout.Input.Shape], DType.Float32, logits.Device);
             backend.CrossEntropyBackward(layout.Input, layout.Target, layout.Weight, ignoreIndex, labelSmoothing, logSumExp, g.Contiguous().View(rows), gradLogits);
-            return [gradLogits.View([.. logits.Shape])];
+            return [gradLogits.View([.. logits.shape])];
         }, logits);
         return ReduceClassLoss(perTarget, targetWeights, reduction);
     }
@@ -65,7 +65,7 @@ public static partial class Functional
         {
             Tensor gradInput = Tensor.Empty([.. layout.Input.Shape], DType.Float32, logProbabilities.Device);
             backend.NllLossBackward(layout.Target, layout.Weight, ignoreIndex, g.Contiguous().View(rows), gradInput);
-            return [gradInput.View([.. logProbabilities.Shape])];
+            return [gradInput.View([.. logProbabilities.shape])];
         }, logProbabilities);
         return ReduceClassLoss(perTarget, targetWeights, reduction);
     }

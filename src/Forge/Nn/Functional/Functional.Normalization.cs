@@ -13,7 +13,7 @@ public static partial class Functional
         int rows = NormalizedRows("LayerNorm", x, normalizedShape, weight, bias);
         Tensor input = x.Detach().Contiguous();
         Tensor? w = weight?.Detach().Contiguous(), b = bias?.Detach().Contiguous();
-        Tensor y = Tensor.Empty([.. x.Shape], DType.Float32, x.Device);
+        Tensor y = Tensor.Empty([.. x.shape], DType.Float32, x.Device);
         Tensor mean = Tensor.Empty([rows], DType.Float32, x.Device), rstd = Tensor.Empty([rows], DType.Float32, x.Device);
         x.Backend.LayerNorm(input, w, b, y, mean, rstd, eps);
         return RecordLayerNorm(y, x, input, mean, rstd, normalizedShape, weight, w, bias);
@@ -28,14 +28,14 @@ public static partial class Functional
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(residual);
-        if (!x.Shape.SequenceEqual(residual.Shape) || x.DType != residual.DType)
+        if (!x.shape.AsSpan().SequenceEqual(residual.shape) || x.DType != residual.DType)
         {
             Tensor added = x.Add(residual);
             return (added, LayerNorm(added, normalizedShape, weight, bias, eps));
         }
         int rows = NormalizedRows("LayerNorm", x, normalizedShape, weight, bias);
         Tensor? w = weight?.Detach().Contiguous(), b = bias?.Detach().Contiguous();
-        Tensor sum = Tensor.Empty([.. x.Shape], DType.Float32, x.Device), y = Tensor.Empty([.. x.Shape], DType.Float32, x.Device);
+        Tensor sum = Tensor.Empty([.. x.shape], DType.Float32, x.Device), y = Tensor.Empty([.. x.shape], DType.Float32, x.Device);
         Tensor mean = Tensor.Empty([rows], DType.Float32, x.Device), rstd = Tensor.Empty([rows], DType.Float32, x.Device);
         x.Backend.AddLayerNorm(x.Detach().Contiguous(), residual.Detach().Contiguous(), sum, w, b, y, mean, rstd, eps);
         Tensor input = sum.Detach();
@@ -63,7 +63,7 @@ public static partial class Functional
         int rows = NormalizedRows("RmsNorm", x, normalizedShape, weight, null);
         Tensor input = x.Detach().Contiguous();
         Tensor? w = weight?.Detach().Contiguous();
-        Tensor y = Tensor.Empty([.. x.Shape], DType.Float32, x.Device);
+        Tensor y = Tensor.Empty([.. x.shape], DType.Float32, x.Device);
         Tensor rstd = Tensor.Empty([rows], DType.Float32, x.Device);
         x.Backend.RmsNorm(input, w, y, rstd, eps);
         return Tensor.Record(y, "RmsNormBackward", g =>
@@ -81,17 +81,20 @@ public static partial class Functional
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(normalizedShape);
         if (normalizedShape.Length == 0) throw new ForgeException($"{op} needs at least one normalized dimension.");
-        bool trailing = normalizedShape.Length <= x.Dim && x.Shape.Skip(x.Dim - normalizedShape.Length).SequenceEqual(normalizedShape);
+        bool trailing = normalizedShape.Length <= x.Dim && x.shape.AsSpan(x.Dim - normalizedShape.Length).SequenceEqual(normalizedShape);
         if (!trailing)
             throw new ForgeException($"{op} normalized shape {Tensor.Format(normalizedShape)} does not match the last dimensions of the input {Tensor.Format(x.Shape)}.");
-        foreach (var (name, tensor) in new[] { ("weight", weight), ("bias", bias) })
-        {
-            if (tensor is not null && !tensor.Shape.SequenceEqual(normalizedShape))
-                throw new ForgeException($"{op} {name} must have the normalized shape {Tensor.Format(normalizedShape)}, found {Tensor.Format(tensor.Shape)}.");
-            if (tensor is not null && tensor.DType != DType.Float32) throw new ForgeException($"{op} {name} must be Float32, found {tensor.DType}.");
-        }
+        CheckAffine("weight", weight);
+        CheckAffine("bias", bias);
         if (x.DType != DType.Float32) throw new ForgeException($"{op} computes in Float32, found {x.DType}; convert with To(DType.Float32) first.");
         long width = Tensor.ShapeNumel(normalizedShape);
         return width == 0 ? 0 : checked((int)(x.Numel / width));
+
+        void CheckAffine(string name, Tensor? tensor)
+        {
+            if (tensor is not null && !tensor.shape.AsSpan().SequenceEqual(normalizedShape))
+                throw new ForgeException($"{op} {name} must have the normalized shape {Tensor.Format(normalizedShape)}, found {Tensor.Format(tensor.Shape)}.");
+            if (tensor is not null && tensor.DType != DType.Float32) throw new ForgeException($"{op} {name} must be Float32, found {tensor.DType}.");
+        }
     }
 }

@@ -173,5 +173,5 @@ public class MultiHeadAttention : Module<AttentionInput, AttentionOutput>
 
     /// <summary>A Bool mask as 0 (may attend) and −∞ (blocked); a Float32 mask as is.</summary>
     private static Tensor Additive(Tensor mask) =>
-        mask.DType == DType.Bool ? Tensor.Zeros([.. mask.Shape]).MaskedFill(mask.Eq(0), float.NegativeInfinity) : mask;
+        mask.DType == DType.Bool ? Tensor.Zeros([.. mask.shape]).MaskedFill(mask.Eq(0), float.NegativeInfinity) : mask;
 }
