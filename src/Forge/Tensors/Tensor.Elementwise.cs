@@ -312,9 +312,12 @@ public partial class Tensor
         b.RequireFloat32(op.ToString());
         int[] outShape = a.shape.AsSpan().SequenceEqual(b.shape) ? a.shape : BroadcastShapes(a.shape, b.shape);
         Tensor result = Uninitialized(outShape, DType.Float32, a.Device);
-        a.Backend.Binary(op, a.Detach().BroadcastTo(outShape), b.Detach().BroadcastTo(outShape), result);
+        a.Backend.Binary(op, a.KernelOperand(outShape), b.KernelOperand(outShape), result);
         return Record(result, BackwardName(op), g => BinaryBackward(op, a, b, result, g), a, b);
     }
+
+    /// <summary>This tensor as a kernel reads it with shape <paramref name="target"/>: itself, or a broadcast view outside the graph.</summary>
+    private Tensor KernelOperand(int[] target) => shape.AsSpan().SequenceEqual(target) ? this : Detach().BroadcastTo(target);
 
     private static Tensor?[] BinaryBackward(BinaryOp op, Tensor a, Tensor b, Tensor result, Tensor g)
     {
@@ -360,7 +363,7 @@ public partial class Tensor
     private Tensor Unary(UnaryOp op, float p1 = 0, float p2 = 0)
     {
         RequireFloat32(op.ToString());
-        Tensor x = Contiguous().Detach();
+        Tensor x = IsContiguous ? this : Contiguous().Detach();
         Tensor result = Uninitialized(shape, DType.Float32, Device);
         Backend.Unary(op, x, result, p1, p2);
         return Record(result, BackwardName(op), g =>

@@ -48,7 +48,7 @@ public partial class Tensor
     private static Tensor MatMulBatched(Tensor a, Tensor b)
     {
         Tensor result = Empty([.. a.shape.AsSpan(0, a.Dim - 1), b.shape[^1]], DType.Float32, a.Device);
-        a.Backend.MatMul(a.Detach(), b.Detach(), result, 0);
+        a.Backend.MatMul(a, b, result, 0);
         return Record(result, "MatMulBackward", g => [LeftGradient(a, b, g), RightGradient(a, b, g)], a, b);
     }
 
@@ -68,7 +68,7 @@ public partial class Tensor
         int k = shape[^1], n = other.shape[1];
         Tensor rows = Dim == 2 ? this : Reshape(-1, k);
         Tensor result = Empty([rows.shape[0], n], DType.Float32, Device);
-        Backend.MatMulBias(rows.Detach(), other.Detach(), bias.Detach().Contiguous(), result);
+        Backend.MatMulBias(rows, other, bias.IsContiguous ? bias : bias.Detach().Contiguous(), result);
         int[] biasShape = bias.shape;
         Tensor recorded = Record(result, "MatMulAddBackward", g =>
             [LeftGradient(rows, other, g), RightGradient(rows, other, g), bias.RequiresGrad ? g.SumToShape(biasShape) : null], rows, other, bias);
@@ -83,7 +83,7 @@ public partial class Tensor
     internal static Tensor CausalMatMul(Tensor a, Tensor b, CausalProduct product)
     {
         Tensor result = Empty([.. a.shape.AsSpan(0, a.Dim - 1), b.shape[^1]], DType.Float32, a.Device);
-        a.Backend.CausalMatMul(a.Detach(), b.Detach(), result, product);
+        a.Backend.CausalMatMul(a, b, result, product);
         return Record(result, "CausalMatMulBackward", g => product switch
         {
             CausalProduct.LowerResult =>

@@ -181,6 +181,12 @@ public partial class Tensor
     public Tensor Detach() => new(storage, shape, strides, offset);
 
     /// <summary>Normalizes a possibly negative dimension index.</summary>
+    /// <summary>
+    /// This tensor's elements laid out contiguously for a kernel to read: the tensor itself when it already is (kernels only
+    /// read memory, so it need not be detached), otherwise a contiguous copy outside the graph.
+    /// </summary>
+    internal Tensor ContiguousForKernel() => IsContiguous ? this : Detach().Contiguous();
+
     internal int NormalizeDim(int dim) => NormalizeDim(dim, shape.Length);
 
     internal static int NormalizeDim(int dim, int rank)

@@ -29,7 +29,7 @@ public static partial class Functional
     private static Tensor SoftmaxLastDimension(Tensor x)
     {
         Tensor y = Tensor.Empty([.. x.shape], DType.Float32, x.Device);
-        x.Backend.Softmax(x.Detach().Contiguous(), y);
+        x.Backend.Softmax(x.ContiguousForKernel(), y);
         return Tensor.Record(y, "SoftmaxBackward", g =>
         {
             if (GradMode.IsEnabled) return [y.Mul(g.Sub(g.Mul(y).Sum(-1, keepDim: true)))];
@@ -42,7 +42,7 @@ public static partial class Functional
     private static Tensor LogSoftmaxLastDimension(Tensor x)
     {
         Tensor y = Tensor.Empty([.. x.shape], DType.Float32, x.Device);
-        x.Backend.LogSoftmax(x.Detach().Contiguous(), y);
+        x.Backend.LogSoftmax(x.ContiguousForKernel(), y);
         return Tensor.Record(y, "LogSoftmaxBackward", g =>
         {
             if (GradMode.IsEnabled) return [g.Sub(y.Exp().Mul(g.Sum(-1, keepDim: true)))];

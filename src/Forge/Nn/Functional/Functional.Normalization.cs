@@ -11,8 +11,8 @@ public static partial class Functional
     public static Tensor LayerNorm(Tensor x, int[] normalizedShape, Tensor? weight = null, Tensor? bias = null, float eps = 1e-5f)
     {
         int rows = NormalizedRows("LayerNorm", x, normalizedShape, weight, bias);
-        Tensor input = x.Detach().Contiguous();
-        Tensor? w = weight?.Detach().Contiguous(), b = bias?.Detach().Contiguous();
+        Tensor input = x.ContiguousForKernel();
+        Tensor? w = weight?.ContiguousForKernel(), b = bias?.ContiguousForKernel();
         Tensor y = Tensor.Empty([.. x.shape], DType.Float32, x.Device);
         Tensor mean = Tensor.Empty([rows], DType.Float32, x.Device), rstd = Tensor.Empty([rows], DType.Float32, x.Device);
         x.Backend.LayerNorm(input, w, b, y, mean, rstd, eps);
@@ -34,10 +34,10 @@ public static partial class Functional
             return (added, LayerNorm(added, normalizedShape, weight, bias, eps));
         }
         int rows = NormalizedRows("LayerNorm", x, normalizedShape, weight, bias);
-        Tensor? w = weight?.Detach().Contiguous(), b = bias?.Detach().Contiguous();
+        Tensor? w = weight?.ContiguousForKernel(), b = bias?.ContiguousForKernel();
         Tensor sum = Tensor.Empty([.. x.shape], DType.Float32, x.Device), y = Tensor.Empty([.. x.shape], DType.Float32, x.Device);
         Tensor mean = Tensor.Empty([rows], DType.Float32, x.Device), rstd = Tensor.Empty([rows], DType.Float32, x.Device);
-        x.Backend.AddLayerNorm(x.Detach().Contiguous(), residual.Detach().Contiguous(), sum, w, b, y, mean, rstd, eps);
+        x.Backend.AddLayerNorm(x.ContiguousForKernel(), residual.ContiguousForKernel(), sum, w, b, y, mean, rstd, eps);
         Tensor input = sum.Detach();
         Tensor.Record(sum, "AddBackward", g => [g, g], x, residual);
         return (sum, RecordLayerNorm(y, sum, input, mean, rstd, normalizedShape, weight, w, bias));
@@ -61,8 +61,8 @@ public static partial class Functional
     public static Tensor RmsNorm(Tensor x, int[] normalizedShape, Tensor? weight = null, float eps = 1e-6f)
     {
         int rows = NormalizedRows("RmsNorm", x, normalizedShape, weight, null);
-        Tensor input = x.Detach().Contiguous();
-        Tensor? w = weight?.Detach().Contiguous();
+        Tensor input = x.ContiguousForKernel();
+        Tensor? w = weight?.ContiguousForKernel();
         Tensor y = Tensor.Empty([.. x.shape], DType.Float32, x.Device);
         Tensor rstd = Tensor.Empty([rows], DType.Float32, x.Device);
         x.Backend.RmsNorm(input, w, y, rstd, eps);
