@@ -47,7 +47,7 @@ public partial class Tensor
     /// </summary>
     private static Tensor MatMulBatched(Tensor a, Tensor b)
     {
-        Tensor result = Empty([.. a.shape.AsSpan(0, a.Dim - 1), b.shape[^1]], DType.Float32, a.Device);
+        Tensor result = Uninitialized([.. a.shape.AsSpan(0, a.Dim - 1), b.shape[^1]], DType.Float32, a.Device);
         a.Backend.MatMul(a, b, result, 0);
         return Record(result, "MatMulBackward", g => [LeftGradient(a, b, g), RightGradient(a, b, g)], a, b);
     }
@@ -82,7 +82,7 @@ public partial class Tensor
     /// </summary>
     internal static Tensor CausalMatMul(Tensor a, Tensor b, CausalProduct product)
     {
-        Tensor result = Empty([.. a.shape.AsSpan(0, a.Dim - 1), b.shape[^1]], DType.Float32, a.Device);
+        Tensor result = Uninitialized([.. a.shape.AsSpan(0, a.Dim - 1), b.shape[^1]], DType.Float32, a.Device);
         a.Backend.CausalMatMul(a, b, result, product);
         return Record(result, "CausalMatMulBackward", g => product switch
         {

@@ -28,7 +28,7 @@ public static partial class Functional
 
     private static Tensor SoftmaxLastDimension(Tensor x)
     {
-        Tensor y = Tensor.Empty([.. x.shape], DType.Float32, x.Device);
+        Tensor y = Tensor.Uninitialized(x.shape, DType.Float32, x.Device);
         x.Backend.Softmax(x.ContiguousForKernel(), y);
         return Tensor.Record(y, "SoftmaxBackward", g =>
         {
@@ -41,7 +41,7 @@ public static partial class Functional
 
     private static Tensor LogSoftmaxLastDimension(Tensor x)
     {
-        Tensor y = Tensor.Empty([.. x.shape], DType.Float32, x.Device);
+        Tensor y = Tensor.Uninitialized(x.shape, DType.Float32, x.Device);
         x.Backend.LogSoftmax(x.ContiguousForKernel(), y);
         return Tensor.Record(y, "LogSoftmaxBackward", g =>
         {

@@ -92,7 +92,7 @@ public static partial class Functional
     private static Tensor CausalSoftmax(Tensor scores, float scale)
     {
         Tensor x = scores.Detach().Contiguous();
-        Tensor y = Tensor.Empty([.. x.shape], DType.Float32, x.Device);
+        Tensor y = Tensor.Uninitialized(x.shape, DType.Float32, x.Device);
         x.Backend.CausalSoftmax(x, y, scale);
         return Tensor.Record(y, "CausalSoftmaxBackward", g =>
         {

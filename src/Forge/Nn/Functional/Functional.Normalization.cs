@@ -13,7 +13,7 @@ public static partial class Functional
         int rows = NormalizedRows("LayerNorm", x, normalizedShape, weight, bias);
         Tensor input = x.ContiguousForKernel();
         Tensor? w = weight?.ContiguousForKernel(), b = bias?.ContiguousForKernel();
-        Tensor y = Tensor.Empty([.. x.shape], DType.Float32, x.Device);
+        Tensor y = Tensor.Uninitialized(x.shape, DType.Float32, x.Device);
         Tensor mean = Tensor.Empty([rows], DType.Float32, x.Device), rstd = Tensor.Empty([rows], DType.Float32, x.Device);
         x.Backend.LayerNorm(input, w, b, y, mean, rstd, eps);
         return RecordLayerNorm(y, x, input, mean, rstd, normalizedShape, weight, w, bias);
@@ -35,7 +35,7 @@ public static partial class Functional
         }
         int rows = NormalizedRows("LayerNorm", x, normalizedShape, weight, bias);
         Tensor? w = weight?.ContiguousForKernel(), b = bias?.ContiguousForKernel();
-        Tensor sum = Tensor.Empty([.. x.shape], DType.Float32, x.Device), y = Tensor.Empty([.. x.shape], DType.Float32, x.Device);
+        Tensor sum = Tensor.Uninitialized(x.shape, DType.Float32, x.Device), y = Tensor.Uninitialized(x.shape, DType.Float32, x.Device);
         Tensor mean = Tensor.Empty([rows], DType.Float32, x.Device), rstd = Tensor.Empty([rows], DType.Float32, x.Device);
         x.Backend.AddLayerNorm(x.ContiguousForKernel(), residual.ContiguousForKernel(), sum, w, b, y, mean, rstd, eps);
         Tensor input = sum.Detach();
@@ -63,7 +63,7 @@ public static partial class Functional
         int rows = NormalizedRows("RmsNorm", x, normalizedShape, weight, null);
         Tensor input = x.ContiguousForKernel();
         Tensor? w = weight?.ContiguousForKernel();
-        Tensor y = Tensor.Empty([.. x.shape], DType.Float32, x.Device);
+        Tensor y = Tensor.Uninitialized(x.shape, DType.Float32, x.Device);
         Tensor rstd = Tensor.Empty([rows], DType.Float32, x.Device);
         x.Backend.RmsNorm(input, w, y, rstd, eps);
         return Tensor.Record(y, "RmsNormBackward", g =>

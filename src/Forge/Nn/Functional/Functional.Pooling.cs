@@ -21,7 +21,7 @@ public static partial class Functional
         backend.MaxPool2d(x, output, indices, window);
         Tensor result = Tensor.Record(output, "MaxPool2dBackward", g =>
         {
-            Tensor gradInput = Tensor.Empty([.. x.shape], DType.Float32, input.Device);
+            Tensor gradInput = Tensor.Uninitialized(x.shape, DType.Float32, input.Device);
             backend.MaxPool2dBackward(g.Contiguous(), indices, gradInput);
             return [gradInput.View([.. input.shape])];
         }, input);
@@ -43,7 +43,7 @@ public static partial class Functional
         backend.AvgPool2d(x, output, window);
         Tensor result = Tensor.Record(output, "AvgPool2dBackward", g =>
         {
-            Tensor gradInput = Tensor.Empty([.. x.shape], DType.Float32, input.Device);
+            Tensor gradInput = Tensor.Uninitialized(x.shape, DType.Float32, input.Device);
             backend.AvgPool2dBackward(g.Contiguous(), gradInput, window);
             return [gradInput.View([.. input.shape])];
         }, input);
@@ -69,7 +69,7 @@ public static partial class Functional
         backend.AdaptiveAvgPool2d(x, output);
         Tensor result = Tensor.Record(output, "AdaptiveAvgPool2dBackward", g =>
         {
-            Tensor gradInput = Tensor.Empty([.. x.shape], DType.Float32, input.Device);
+            Tensor gradInput = Tensor.Uninitialized(x.shape, DType.Float32, input.Device);
             backend.AdaptiveAvgPool2dBackward(g.Contiguous(), gradInput);
             return [gradInput.View([.. input.shape])];
         }, input);
