@@ -168,7 +168,7 @@ public partial class Tensor
     /// <summary>A new tensor with the same values in its own contiguous storage. Differentiable.</summary>
     public Tensor Clone()
     {
-        Tensor result = Empty(shape, DType, Device);
+        Tensor result = Uninitialized(shape, DType, Device);
         Backend.Copy(this, result);
         return Record(result, "CloneBackward", g => [g], this);
     }
@@ -247,11 +247,21 @@ public partial class Tensor
     /// <summary>Records <paramref name="result"/> as produced from <paramref name="inputs"/> when any of them needs gradients.</summary>
     internal static Tensor Record(Tensor result, string name, Func<Tensor, Tensor?[]> backward, params ReadOnlySpan<Tensor?> inputs)
     {
-        if (!GradMode.IsEnabled) return result;
-        bool any = false;
-        foreach (Tensor? input in inputs) any |= input is not null && input.RequiresGrad;
-        if (!any) return result;
-        result.GradFn = new GradNode(name, inputs.ToArray(), backward);
+        if (Tracks(inputs)) result.GradFn = new GradNode(name, inputs.ToArray(), backward);
         return result;
+    }
+
+    /// <summary>
+    /// Whether an operation on <paramref name="inputs"/> is recorded: grad mode is on and one of them requires gradients. The
+    /// busiest operations ask first and build their backward closure in a separate method only then, so inference creates none.
+    /// </summary>
+    internal static bool Tracks(params ReadOnlySpan<Tensor?> inputs)
+    {
+        if (!GradMode.IsEnabled) return false;
+        foreach (Tensor? input in inputs)
+        {
+            if (input is not null && input.RequiresGrad) return true;
+        }
+        return false;
     }
 }

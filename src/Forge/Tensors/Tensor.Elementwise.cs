@@ -313,8 +313,11 @@ public partial class Tensor
         int[] outShape = a.shape.AsSpan().SequenceEqual(b.shape) ? a.shape : BroadcastShapes(a.shape, b.shape);
         Tensor result = Uninitialized(outShape, DType.Float32, a.Device);
         a.Backend.Binary(op, a.KernelOperand(outShape), b.KernelOperand(outShape), result);
-        return Record(result, BackwardName(op), g => BinaryBackward(op, a, b, result, g), a, b);
+        return Tracks(a, b) ? RecordBinary(op, a, b, result) : result;
     }
+
+    private static Tensor RecordBinary(BinaryOp op, Tensor a, Tensor b, Tensor result) =>
+        Record(result, BackwardName(op), g => BinaryBackward(op, a, b, result, g), a, b);
 
     /// <summary>This tensor as a kernel reads it with shape <paramref name="target"/>: itself, or a broadcast view outside the graph.</summary>
     private Tensor KernelOperand(int[] target) => shape.AsSpan().SequenceEqual(target) ? this : Detach().BroadcastTo(target);
@@ -366,14 +369,17 @@ public partial class Tensor
         Tensor x = IsContiguous ? this : Contiguous().Detach();
         Tensor result = Uninitialized(shape, DType.Float32, Device);
         Backend.Unary(op, x, result, p1, p2);
-        return Record(result, BackwardName(op), g =>
+        return Tracks(this) ? RecordUnary(op, x, result, p1, p2) : result;
+    }
+
+    private Tensor RecordUnary(UnaryOp op, Tensor x, Tensor result, float p1, float p2) =>
+        Record(result, BackwardName(op), g =>
         {
             if (Autograd.GradMode.IsEnabled) return [g.Mul(UnaryDerivative(op, this, result, p1, p2))];
             Tensor gradInput = Empty(x.shape, DType.Float32, x.Device);
             Backend.UnaryBackward(op, x, result, g.Contiguous(), gradInput, p1, p2);
             return [gradInput];
         }, this);
-    }
 
     /// <summary>dy/dx of a unary op (input x, output y) built from recorded ops, for a backward pass that creates a graph.</summary>
     private static Tensor UnaryDerivative(UnaryOp op, Tensor x, Tensor y, float p1, float p2)

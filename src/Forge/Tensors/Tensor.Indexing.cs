@@ -56,7 +56,9 @@ public partial class Tensor
         int size = shape[d];
         if (splitSize <= 0) throw new ForgeException($"Split size must be positive, found {splitSize}.");
         int count = Math.Max(1, (size + splitSize - 1) / splitSize);
-        return Enumerable.Range(0, count).Select(i => Narrow(d, i * splitSize, Math.Min(splitSize, size - i * splitSize))).ToArray();
+        var pieces = new Tensor[count];
+        for (int i = 0; i < count; i++) pieces[i] = Narrow(d, i * splitSize, Math.Min(splitSize, size - i * splitSize));
+        return pieces;
     }
 
     /// <summary>Views of consecutive pieces with the given sizes along a dimension; the sizes must add up to its length.</summary>

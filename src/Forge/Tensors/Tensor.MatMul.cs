@@ -49,8 +49,11 @@ public partial class Tensor
     {
         Tensor result = Uninitialized([.. a.shape.AsSpan(0, a.Dim - 1), b.shape[^1]], DType.Float32, a.Device);
         a.Backend.MatMul(a, b, result, 0);
-        return Record(result, "MatMulBackward", g => [LeftGradient(a, b, g), RightGradient(a, b, g)], a, b);
+        return Tracks(a, b) ? RecordMatMul(a, b, result) : result;
     }
+
+    private static Tensor RecordMatMul(Tensor a, Tensor b, Tensor result) =>
+        Record(result, "MatMulBackward", g => [LeftGradient(a, b, g), RightGradient(a, b, g)], a, b);
 
     /// <summary>
     /// this·other + bias for a right operand [k, n] and a bias [n] (a linear layer): the bias is added as the product is stored,
@@ -69,11 +72,13 @@ public partial class Tensor
         Tensor rows = Dim == 2 ? this : Reshape(-1, k);
         Tensor result = Empty([rows.shape[0], n], DType.Float32, Device);
         Backend.MatMulBias(rows, other, bias.IsContiguous ? bias : bias.Detach().Contiguous(), result);
-        int[] biasShape = bias.shape;
-        Tensor recorded = Record(result, "MatMulAddBackward", g =>
-            [LeftGradient(rows, other, g), RightGradient(rows, other, g), bias.RequiresGrad ? g.SumToShape(biasShape) : null], rows, other, bias);
+        Tensor recorded = Tracks(rows, other, bias) ? RecordMatMulAdd(rows, other, bias, result) : result;
         return recorded.Reshape([.. shape.AsSpan(0, Dim - 1), n]);
     }
+
+    private static Tensor RecordMatMulAdd(Tensor rows, Tensor other, Tensor bias, Tensor result) =>
+        Record(result, "MatMulAddBackward", g =>
+            [LeftGradient(rows, other, g), RightGradient(rows, other, g), bias.RequiresGrad ? g.SumToShape(bias.shape) : null], rows, other, bias);
 
     /// <summary>
     /// a·b for causal attention (see <see cref="CausalProduct"/>), with equal batch dimensions: the backend skips the zero or

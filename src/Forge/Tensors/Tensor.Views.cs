@@ -9,9 +9,13 @@ public partial class Tensor
     {
         int[] dims = InferShape(newShape);
         if (!IsContiguous) throw new ForgeException($"View({Format(newShape)}) needs a contiguous tensor; use Reshape() or Contiguous().");
-        int[] original = shape;
-        return Record(new Tensor(storage, dims, ContiguousStrides(dims), offset), "ViewBackward", g => [g.Reshape(original)], this);
+        return RecordView(new Tensor(storage, dims, ContiguousStrides(dims), offset));
     }
+
+    /// <summary><paramref name="view"/> (this tensor's elements in another shape), recorded as <paramref name="name"/> when this tensor is.</summary>
+    private Tensor RecordView(Tensor view, string name = "ViewBackward") => Tracks(this) ? RecordReshape(view, name, shape) : view;
+
+    private Tensor RecordReshape(Tensor view, string name, int[] original) => Record(view, name, g => [g.Reshape(original)], this);
 
     /// <summary>
     /// A tensor with a new shape; a view when possible (always for a contiguous tensor, and for a strided one whose merged or
@@ -22,8 +26,7 @@ public partial class Tensor
         if (IsContiguous) return View(newShape);
         int[] dims = InferShape(newShape);
         if (ViewStrides(dims) is not long[] viewStrides) return Contiguous().View(dims);
-        int[] original = shape;
-        return Record(new Tensor(storage, dims, viewStrides, offset), "ViewBackward", g => [g.Reshape(original)], this);
+        return RecordView(new Tensor(storage, dims, viewStrides, offset));
     }
 
     /// <summary>
@@ -96,8 +99,11 @@ public partial class Tensor
             viewShape[i] = shape[d];
             viewStrides[i] = strides[d];
         }
-        return Record(new Tensor(storage, viewShape, viewStrides, offset), "PermuteBackward", g => [g.Permute(inverse)], this);
+        var view = new Tensor(storage, viewShape, viewStrides, offset);
+        return Tracks(this) ? RecordPermute(view, inverse) : view;
     }
+
+    private Tensor RecordPermute(Tensor view, int[] inverse) => Record(view, "PermuteBackward", g => [g.Permute(inverse)], this);
 
     /// <summary>Swaps two dimensions.</summary>
     public Tensor Transpose(int dim0, int dim1)
@@ -138,6 +144,11 @@ public partial class Tensor
         dims[d] = length;
         st[d] = strides[d] * step;
         var view = new Tensor(storage, dims, st, offset + s * strides[d]);
+        return Tracks(this) ? RecordSlice(view, d, s, e, step) : view;
+    }
+
+    private Tensor RecordSlice(Tensor view, int d, int s, int e, int step)
+    {
         int[] original = shape;
         Tensor result = Record(view, "SliceBackward", g =>
         {
@@ -165,8 +176,7 @@ public partial class Tensor
         if (shape[d] != 1) return this;
         int[] dims = [.. shape.AsSpan(0, d), .. shape.AsSpan(d + 1)];
         long[] st = [.. strides.AsSpan(0, d), .. strides.AsSpan(d + 1)];
-        int[] original = shape;
-        return Record(new Tensor(storage, dims, st, offset), "SqueezeBackward", g => [g.Reshape(original)], this);
+        return RecordView(new Tensor(storage, dims, st, offset), "SqueezeBackward");
     }
 
     /// <summary>Removes every dimension of size 1.</summary>
@@ -183,8 +193,11 @@ public partial class Tensor
         if (d < 0 || d > Dim) throw new ForgeException($"Unsqueeze dimension {dim} is out of range for a tensor of rank {Dim}.");
         int[] dims = [.. shape.AsSpan(0, d), 1, .. shape.AsSpan(d)];
         long[] st = [.. strides.AsSpan(0, d), d < Dim ? strides[d] * shape[d] : 1, .. strides.AsSpan(d)];
-        return Record(new Tensor(storage, dims, st, offset), "UnsqueezeBackward", g => [g.Squeeze(d)], this);
+        var view = new Tensor(storage, dims, st, offset);
+        return Tracks(this) ? RecordUnsqueeze(view, d) : view;
     }
+
+    private Tensor RecordUnsqueeze(Tensor view, int d) => Record(view, "UnsqueezeBackward", g => [g.Squeeze(d)], this);
 
     /// <summary>A broadcast view with the given sizes (-1 keeps a size); size-1 dimensions repeat without copying.</summary>
     public Tensor Expand(params int[] sizes)

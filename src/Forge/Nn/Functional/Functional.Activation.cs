@@ -30,6 +30,11 @@ public static partial class Functional
     {
         Tensor y = Tensor.Uninitialized(x.shape, DType.Float32, x.Device);
         x.Backend.Softmax(x.ContiguousForKernel(), y);
+        return Tensor.Tracks(x) ? RecordSoftmax(x, y) : y;
+    }
+
+    private static Tensor RecordSoftmax(Tensor x, Tensor y)
+    {
         return Tensor.Record(y, "SoftmaxBackward", g =>
         {
             if (GradMode.IsEnabled) return [y.Mul(g.Sub(g.Mul(y).Sum(-1, keepDim: true)))];

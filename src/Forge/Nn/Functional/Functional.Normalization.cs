@@ -45,6 +45,10 @@ public static partial class Functional
 
     /// <summary>Records <paramref name="y"/> as the layer norm of <paramref name="x"/> (<paramref name="input"/> its contiguous values).</summary>
     private static Tensor RecordLayerNorm(Tensor y, Tensor x, Tensor input, Tensor mean, Tensor rstd, int[] normalizedShape, Tensor? weight, Tensor? w, Tensor? bias) =>
+        Tensor.Tracks(x, weight, bias) ? RecordLayerNormBackward(y, x, input, mean, rstd, normalizedShape, weight, w, bias) : y;
+
+    private static Tensor RecordLayerNormBackward(Tensor y, Tensor x, Tensor input, Tensor mean, Tensor rstd, int[] normalizedShape, Tensor? weight, Tensor? w,
+        Tensor? bias) =>
         Tensor.Record(y, "LayerNormBackward", g =>
         {
             Tensor gradInput = Tensor.EmptyLike(input);
