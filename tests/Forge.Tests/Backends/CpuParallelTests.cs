@@ -84,4 +84,35 @@ public sealed class CpuParallelTests
             CpuParallel.Threads = saved;
         }
     }
+
+    [Fact]
+    public void AFinishedRegionKeepsNothingItsBodyCaptured()
+    {
+        int saved = CpuParallel.Threads;
+        try
+        {
+            CpuParallel.Threads = 2;
+            WeakReference captured = RunCapturing();
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            GC.Collect();
+            Assert.False(captured.IsAlive, "the pool's reused region still holds the last body");
+        }
+        finally
+        {
+            CpuParallel.Threads = saved;
+        }
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static WeakReference RunCapturing()
+    {
+        var data = new long[64];
+        CpuParallel.For(data.Length, 1, (start, end) =>
+        {
+            for (long i = start; i < end; i++) data[i] = i;
+        });
+        Assert.Equal(63, data[^1]);
+        return new WeakReference(data);
+    }
 }

@@ -31,7 +31,7 @@ public static class CpuParallel
         ArgumentNullException.ThrowIfNull(body);
         if (count <= 0) return;
         int workers = threads;
-        long chunks = Math.Min(workers == 1 ? 1 : ChunksPerThread * workers, Math.Max(1, count / Math.Max(grain, 1)));
+        long chunks = Math.Min(Math.Min(workers == 1 ? 1 : ChunksPerThread * workers, Region.MaxChunks), Math.Max(1, count / Math.Max(grain, 1)));
         if (chunks <= 1)
         {
             body(0, count);
@@ -40,7 +40,7 @@ public static class CpuParallel
         long per = (count + chunks - 1) / chunks;
         chunks = (count + per - 1) / per;
         WorkerPool current = pool is { Size: var size } existing && size == workers ? existing : CreatePool(workers);
-        if (!current.TryRun(new Region((int)chunks, per, count, body)))
+        if (!current.TryRun((int)chunks, per, count, body))
         {
             // The pool is busy (a nested region, or another thread's): run the same chunks here, in order.
             for (long c = 0; c < chunks; c++) body(c * per, Math.Min(count, (c + 1) * per));
@@ -61,39 +61,53 @@ public static class CpuParallel
         return int.TryParse(text, out int n) && n >= 1 ? n : Environment.ProcessorCount;
     }
 
-    /// <summary>One parallel loop: chunks are claimed in any order by whichever thread comes first.</summary>
+    /// <summary>
+    /// The parallel loop a pool runs, reused for each of its loops: chunks are claimed in any order by whichever thread comes
+    /// first. A chunk is claimed by advancing one word that holds the loop's number, its chunk count and the next chunk, so a
+    /// worker that looks late, at a loop already finished or at the next one, claims nothing of the one it saw: the fields of
+    /// a loop change only after all its chunks have run, and a claim reads them after it succeeds.
+    /// </summary>
     private sealed class Region
     {
-        private readonly int chunks;
-        private readonly long per, count;
-        private readonly Action<long, long> body;
-        private int next = -1;
+        /// <summary>The most chunks one loop can have (16 bits of the claim word).</summary>
+        public const int MaxChunks = 0xFFFF;
+
+        /// <summary>Loop number (high 32 bits), chunk count (next 16) and next unclaimed chunk (low 16).</summary>
+        private long claim;
+        private long per, count;
+        private Action<long, long>? body;
         private int pending;
         private ExceptionDispatchInfo? failure;
-
-        public Region(int chunks, long per, long count, Action<long, long> body)
-        {
-            this.chunks = chunks;
-            this.per = per;
-            this.count = count;
-            this.body = body;
-            pending = chunks;
-        }
 
         public bool IsDone => Volatile.Read(ref pending) == 0;
 
         public ExceptionDispatchInfo? Failure => failure;
 
-        /// <summary>Runs unclaimed chunks until none is left.</summary>
+        /// <summary>Sets up the next loop; only the pool's owner calls this, once the previous loop <see cref="IsDone"/>.</summary>
+        public void Start(int chunks, long per, long count, Action<long, long> body)
+        {
+            this.per = per;
+            this.count = count;
+            this.body = body;
+            failure = null;
+            Volatile.Write(ref pending, chunks);
+            long loop = (Volatile.Read(ref claim) >> 32) + 1;
+            Volatile.Write(ref claim, (loop << 32) | ((long)chunks << 16));
+        }
+
+        /// <summary>Runs unclaimed chunks of the current loop until none is left.</summary>
         public void Work()
         {
-            int c;
-            while ((c = Interlocked.Increment(ref next)) < chunks)
+            while (true)
             {
+                long seen = Volatile.Read(ref claim);
+                int chunks = (int)((seen >> 16) & MaxChunks), c = (int)(seen & MaxChunks);
+                if (c >= chunks) return;
+                if (Interlocked.CompareExchange(ref claim, seen + 1, seen) != seen) continue;
                 try
                 {
                     long start = c * per;
-                    body(start, Math.Min(count, start + per));
+                    body!(start, Math.Min(count, start + per));
                 }
                 catch (Exception e)
                 {
@@ -105,6 +119,9 @@ public static class CpuParallel
                 }
             }
         }
+
+        /// <summary>Lets go of the finished loop's body (and what it captured).</summary>
+        public void Clear() => body = null;
     }
 
     /// <summary>
@@ -120,6 +137,7 @@ public static class CpuParallel
         private static bool inRegion;
 
         private readonly object gate = new();
+        private readonly Region region = new();
         private readonly object sleep = new();
         private Region? current;
         private long generation;
@@ -138,13 +156,15 @@ public static class CpuParallel
 
         public int Size { get; }
 
-        /// <summary>Runs the region on this thread and the workers; false (nothing run) when the pool is busy or this is a worker.</summary>
-        public bool TryRun(Region region)
+        /// <summary>Runs a loop on this thread and the workers; false (nothing run) when the pool is busy or this is a worker.</summary>
+        public bool TryRun(int chunks, long per, long count, Action<long, long> body)
         {
             if (inRegion || !Monitor.TryEnter(gate)) return false;
             inRegion = true;
+            ExceptionDispatchInfo? failure = null;
             try
             {
+                region.Start(chunks, per, count, body);
                 Volatile.Write(ref current, region);
                 Interlocked.Increment(ref generation);
                 if (Volatile.Read(ref sleepers) > 0) Wake();
@@ -152,13 +172,15 @@ public static class CpuParallel
                 var spin = new SpinWait();
                 while (!region.IsDone) spin.SpinOnce(sleep1Threshold: -1);
                 Volatile.Write(ref current, null);
+                failure = region.Failure;
+                region.Clear();
             }
             finally
             {
                 inRegion = false;
                 Monitor.Exit(gate);
             }
-            region.Failure?.Throw();
+            failure?.Throw();
             return true;
         }
 

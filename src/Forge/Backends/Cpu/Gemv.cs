@@ -68,7 +68,7 @@ internal static unsafe class Gemv
         float[] sums = partials is { } existing && existing.Length >= size ? existing : partials = new float[size];
         fixed (float* s = sums)
         {
-            var plan = new SweepPlan(n, k, a, b, c, accumulate, bias, s, chunks);
+            SweepPlan plan = SweepPlan.ForCurrentThread(n, k, a, b, c, accumulate, bias, s, chunks);
             if (parallel) plan.RunInParallel();
             else
             {
@@ -78,20 +78,52 @@ internal static unsafe class Gemv
         }
     }
 
-    /// <summary>One row-major product's tasks (a row chunk by a column block each) and the final sum of the chunks' partial sums.</summary>
-    private readonly struct SweepPlan(int n, int k, float* a, StridedMatrix b, float* c, bool accumulate, float* bias, float* partial, int chunks)
+    /// <summary>
+    /// One row-major product's tasks (a row chunk by a column block each) and the final sum of the chunks' partial sums. Each
+    /// thread keeps one plan, and the delegates of its two passes, for all its products: decoding runs four per layer per token.
+    /// </summary>
+    private sealed class SweepPlan
     {
-        private readonly int blocks = (n + ColumnBlock - 1) / ColumnBlock;
+        [ThreadStatic]
+        private static SweepPlan? current;
+
+        private readonly Action<long, long> sweep, reduce;
+        private int n, k, chunks, blocks;
+        private float* a, c, bias, partial;
+        private StridedMatrix b;
+        private bool accumulate;
+
+        private SweepPlan()
+        {
+            sweep = Sweep;
+            reduce = Reduce;
+        }
+
+        /// <summary>This thread's plan, set to the given product.</summary>
+        public static SweepPlan ForCurrentThread(int n, int k, float* a, StridedMatrix b, float* c, bool accumulate, float* bias, float* partial, int chunks)
+        {
+            SweepPlan plan = current ??= new SweepPlan();
+            plan.n = n;
+            plan.k = k;
+            plan.a = a;
+            plan.b = b;
+            plan.c = c;
+            plan.accumulate = accumulate;
+            plan.bias = bias;
+            plan.partial = partial;
+            plan.chunks = chunks;
+            plan.blocks = (n + ColumnBlock - 1) / ColumnBlock;
+            return plan;
+        }
 
         /// <summary>Number of tasks.</summary>
         public long Tasks => (long)chunks * blocks;
 
-        /// <summary>Runs both passes on every thread (its own method, so only this path allocates closures).</summary>
+        /// <summary>Runs both passes on every thread.</summary>
         public void RunInParallel()
         {
-            SweepPlan plan = this;
-            CpuParallel.For(Tasks, 1, plan.Sweep);
-            CpuParallel.For(n, ColumnBlock, plan.Reduce);
+            CpuParallel.For(Tasks, 1, sweep);
+            CpuParallel.For(n, ColumnBlock, reduce);
         }
 
         /// <summary>Tasks [start, end): each streams its rows of B into its chunk's partial sum.</summary>
