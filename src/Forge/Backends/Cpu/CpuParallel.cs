@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.ExceptionServices;
+using System.Runtime.InteropServices;
 
 namespace Forge.Backends.Cpu;
 
@@ -67,17 +68,34 @@ public static class CpuParallel
     /// worker that looks late, at a loop already finished or at the next one, claims nothing of the one it saw: the fields of
     /// a loop change only after all its chunks have run, and a claim reads them after it succeeds.
     /// </summary>
+    /// <remarks>
+    /// The claim word and the pending count, which every thread writes, each sit on a cache line of their own: the region lives
+    /// as long as its pool, next to the fields the waiting workers keep reading.
+    /// </remarks>
+    [StructLayout(LayoutKind.Explicit, Size = 192)]
     private sealed class Region
     {
         /// <summary>The most chunks one loop can have (16 bits of the claim word).</summary>
         public const int MaxChunks = 0xFFFF;
 
-        /// <summary>Loop number (high 32 bits), chunk count (next 16) and next unclaimed chunk (low 16).</summary>
-        private long claim;
-        private long per, count;
+        [FieldOffset(0)]
+        private long per;
+
+        [FieldOffset(8)]
+        private long count;
+
+        [FieldOffset(16)]
         private Action<long, long>? body;
-        private int pending;
+
+        [FieldOffset(24)]
         private ExceptionDispatchInfo? failure;
+
+        /// <summary>Loop number (high 32 bits), chunk count (next 16) and next unclaimed chunk (low 16).</summary>
+        [FieldOffset(64)]
+        private long claim;
+
+        [FieldOffset(128)]
+        private int pending;
 
         public bool IsDone => Volatile.Read(ref pending) == 0;
 
