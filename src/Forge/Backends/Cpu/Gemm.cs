@@ -174,43 +174,52 @@ internal static unsafe class Gemm
         int blockRows = (tiles + rowBlocks - 1) / rowBlocks * mr;
         long bFloats = (long)ncMax * kcMax;
         float* packedB = Workspace.ForCurrentThread(0, bFloats + (fewRows ? (long)tiles * mr * kcMax : 0), 0).B, packedAllA = packedB + bFloats;
-        for (int jc = 0; jc < n; jc += ncMax)
+        // The block being computed; the two passes below read these as the loops move them, so each pass's delegate is built once.
+        int jc = 0, nc = 0, panels = 0, groups = 1, sharedTiles = 0, pc = 0, kc = 0;
+        StridedMatrix bBlock = b, aBlock = a;
+        bool add = false;
+        float* blockBias = null;
+        Action<long, long> pack = [MethodImpl(MethodImplOptions.AggressiveOptimization)] (first, last) =>
         {
-            int nc = Math.Min(ncMax, n - jc), panels = (nc + nr - 1) / nr;
-            int groups = fewRows ? Math.Clamp(wanted / rowBlocks, 1, panels) : 1;
-            // With several panel groups per row block, A is packed once here rather than by each of its block's tasks.
-            int sharedTiles = groups > 1 ? tiles : 0;
-            for (int pc = 0; pc < k; pc += kcMax)
+            int from = (int)first * nr, to = Math.Min(nc, (int)Math.Min(last, panels) * nr);
+            if (from < to) PackB(bBlock.Offset(0, from), kc, to - from, nr, packedB + (long)from * kc);
+            int row = (int)Math.Max(first - panels, 0) * mr, end = Math.Min(m, (int)(last - panels) * mr);
+            if (row < end) PackA(aBlock.Offset(row, 0), end - row, kc, mr, packedAllA + (long)row * kc);
+        };
+        Action<long, long> run = [MethodImpl(MethodImplOptions.AggressiveOptimization)] (first, last) =>
+        {
+            Workspace workspace = Workspace.ForCurrentThread(sharedTiles > 0 ? 0 : (long)blockRows * kcMax, 0, mr * nr);
+            for (long task = first; task < last; task++)
             {
-                int kc = Math.Min(kcMax, k - pc);
-                StridedMatrix bBlock = b.Offset(pc, jc), aBlock = a.Offset(0, pc);
-                CpuParallel.For(panels + sharedTiles, 1, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (first, last) =>
+                int block = (int)(task / groups), group = (int)(task % groups);
+                int ic = Share(tiles, rowBlocks, block) * mr, mc = Math.Min(m, Share(tiles, rowBlocks, block + 1) * mr) - ic;
+                int jr0 = Share(panels, groups, group) * nr, jr1 = Math.Min(nc, Share(panels, groups, group + 1) * nr);
+                if (mc <= 0 || jr0 >= jr1) continue;
+                float* packedA = packedAllA + (long)ic * kc;
+                if (sharedTiles == 0)
                 {
-                    int from = (int)first * nr, to = Math.Min(nc, (int)Math.Min(last, panels) * nr);
-                    if (from < to) PackB(bBlock.Offset(0, from), kc, to - from, nr, packedB + (long)from * kc);
-                    int row = (int)Math.Max(first - panels, 0) * mr, end = Math.Min(m, (int)(last - panels) * mr);
-                    if (row < end) PackA(aBlock.Offset(row, 0), end - row, kc, mr, packedAllA + (long)row * kc);
-                });
-                bool add = accumulate || pc > 0;
-                float* blockBias = bias != null && pc == 0 ? bias + jc : null;
-                CpuParallel.For((long)rowBlocks * groups, 1, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (first, last) =>
-                {
-                    Workspace workspace = Workspace.ForCurrentThread(sharedTiles > 0 ? 0 : (long)blockRows * kcMax, 0, mr * nr);
-                    for (long task = first; task < last; task++)
-                    {
-                        int block = (int)(task / groups), group = (int)(task % groups);
-                        int ic = Share(tiles, rowBlocks, block) * mr, mc = Math.Min(m, Share(tiles, rowBlocks, block + 1) * mr) - ic;
-                        int jr0 = Share(panels, groups, group) * nr, jr1 = Math.Min(nc, Share(panels, groups, group + 1) * nr);
-                        if (mc <= 0 || jr0 >= jr1) continue;
-                        float* packedA = packedAllA + (long)ic * kc;
-                        if (sharedTiles == 0)
-                        {
-                            packedA = workspace.A;
-                            PackA(aBlock.Offset(ic, 0), mc, kc, mr, packedA);
-                        }
-                        Macro<TKernel>(mc, jr0, jr1, kc, packedA, packedB, c + ic * ldc + jc, ldc, add, blockBias, workspace.Tile, shape.At(ic, jc, pc));
-                    }
-                });
+                    packedA = workspace.A;
+                    PackA(aBlock.Offset(ic, 0), mc, kc, mr, packedA);
+                }
+                Macro<TKernel>(mc, jr0, jr1, kc, packedA, packedB, c + ic * ldc + jc, ldc, add, blockBias, workspace.Tile, shape.At(ic, jc, pc));
+            }
+        };
+        for (jc = 0; jc < n; jc += ncMax)
+        {
+            nc = Math.Min(ncMax, n - jc);
+            panels = (nc + nr - 1) / nr;
+            groups = fewRows ? Math.Clamp(wanted / rowBlocks, 1, panels) : 1;
+            // With several panel groups per row block, A is packed once in the first pass rather than by each of its block's tasks.
+            sharedTiles = groups > 1 ? tiles : 0;
+            for (pc = 0; pc < k; pc += kcMax)
+            {
+                kc = Math.Min(kcMax, k - pc);
+                bBlock = b.Offset(pc, jc);
+                aBlock = a.Offset(0, pc);
+                CpuParallel.For(panels + sharedTiles, 1, pack);
+                add = accumulate || pc > 0;
+                blockBias = bias != null && pc == 0 ? bias + jc : null;
+                CpuParallel.For((long)rowBlocks * groups, 1, run);
             }
         }
     }
