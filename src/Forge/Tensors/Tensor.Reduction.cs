@@ -108,19 +108,44 @@ public partial class Tensor
         ArgumentNullException.ThrowIfNull(dims);
         RequireFloat32(op.ToString());
         inputShape = shape;
-        var reduced = dims.Select(d => NormalizeDim(d)).Distinct().OrderBy(d => d).ToArray();
-        if (Dim == 0) reduced = [];
-        int[] outShape = shape.Select((s, i) => reduced.Contains(i) ? 1 : s).ToArray();
-        Tensor result = Empty(outShape, op is ReduceOp.ArgMax or ReduceOp.ArgMin ? DType.Int64 : DType.Float32, Device);
+        int[] reduced = Dim == 0 ? [] : ReducedDims(dims);
+        int[] outShape = (int[])shape.Clone();
+        foreach (int d in reduced) outShape[d] = 1;
+        Tensor result = Uninitialized(outShape, op is ReduceOp.ArgMax or ReduceOp.ArgMin ? DType.Int64 : DType.Float32, Device);
         if (ColumnReduction(op, reduced) is var (outer, count, inner))
         {
             Backend.ReduceColumns(op, Detach().View(outer, count, inner), result);
             return result;
         }
-        var keptDims = Enumerable.Range(0, Dim).Where(d => !reduced.Contains(d)).ToArray();
-        Tensor moved = Detach().Permute([.. keptDims, .. reduced]).Contiguous();
+        var order = new int[Dim];
+        int next = 0;
+        for (int d = 0; d < Dim; d++)
+        {
+            if (Array.IndexOf(reduced, d) < 0) order[next++] = d;
+        }
+        reduced.CopyTo(order, next);
+        Tensor moved = Detach().Permute(order).Contiguous();
         Backend.ReduceRows(op, moved, result);
         return result;
+    }
+
+    /// <summary><paramref name="dims"/> normalized, without repeats, in increasing order.</summary>
+    private int[] ReducedDims(int[] dims)
+    {
+        var seen = new bool[Dim];
+        int count = 0;
+        foreach (int dim in dims)
+        {
+            int d = NormalizeDim(dim);
+            if (!seen[d]) count++;
+            seen[d] = true;
+        }
+        var reduced = new int[count];
+        for (int d = 0, i = 0; d < Dim; d++)
+        {
+            if (seen[d]) reduced[i++] = d;
+        }
+        return reduced;
     }
 
     /// <summary>
@@ -144,8 +169,13 @@ public partial class Tensor
 
     private Tensor DropDims(Tensor kept, int[] dims)
     {
-        var reduced = dims.Select(d => NormalizeDim(d)).ToHashSet();
         if (Dim == 0) return kept;
-        return kept.Detach().View(shape.Where((_, i) => !reduced.Contains(i)).ToArray());
+        int[] reduced = ReducedDims(dims);
+        var remaining = new int[Dim - reduced.Length];
+        for (int d = 0, i = 0; d < Dim; d++)
+        {
+            if (Array.IndexOf(reduced, d) < 0) remaining[i++] = shape[d];
+        }
+        return kept.Detach().View(remaining);
     }
 }

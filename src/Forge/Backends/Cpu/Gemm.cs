@@ -131,14 +131,20 @@ internal static unsafe class Gemm
         }
         if (batch >= 2 * threads || (batch >= threads && batch % threads == 0))
         {
-            CpuParallel.For(batch, 1, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
-            {
-                for (long i = start; i < end; i++) Serial<TKernel>(m, n, k, a.At(i), b.At(i), c + i * batchStrideC, ldc, accumulate, bias, shape);
-            });
+            SerialPerThread<TKernel>(batch, m, n, k, a, b, c, ldc, batchStrideC, accumulate, bias, shape);
             return;
         }
         for (int i = 0; i < batch; i++) Shared<TKernel>(m, n, k, a.At(i), b.At(i), c + i * batchStrideC, ldc, accumulate, bias, shape, threads);
     }
+
+    /// <summary>The products of a batch shared out among the threads, each computed whole by one (its own method: only this path builds a closure).</summary>
+    private static void SerialPerThread<TKernel>(int batch, int m, int n, int k, StridedMatrix a, StridedMatrix b, float* c, long ldc, long batchStrideC,
+        bool accumulate, float* bias, Structure shape)
+        where TKernel : struct, IMicroKernel =>
+        CpuParallel.For(batch, 1, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
+        {
+            for (long i = start; i < end; i++) Serial<TKernel>(m, n, k, a.At(i), b.At(i), c + i * batchStrideC, ldc, accumulate, bias, shape);
+        });
 
     /// <summary>
     /// One product on several threads that share its packed B. For each depth and column block, the B panels are packed in
