@@ -50,9 +50,9 @@ public sealed class KeyValueCache
             while (Capacity < length) Capacity *= 2;
             entry = new Layer(Grow(entry.Keys, entry.Length, Capacity), Grow(entry.Values, entry.Length, Capacity), entry.Length);
         }
-        entry.Keys.Narrow(2, entry.Length, added).CopyFrom(key.Detach());
-        entry.Values.Narrow(2, entry.Length, added).CopyFrom(value.Detach());
-        entry = entry with { Length = length };
+        entry.Keys.Narrow(2, entry.Length, added).CopyFrom(key);
+        entry.Values.Narrow(2, entry.Length, added).CopyFrom(value);
+        entry.Length = length;
         layers[layer] = entry;
         return (entry.Keys.Narrow(2, 0, length), entry.Values.Narrow(2, 0, length));
     }
@@ -65,7 +65,7 @@ public sealed class KeyValueCache
         for (int i = 0; i < layers.Count; i++)
         {
             if (layers[i] is { } entry)
-                layers[i] = entry with { Keys = TensorScope.Keep(entry.Keys.IndexSelect(0, index)), Values = TensorScope.Keep(entry.Values.IndexSelect(0, index)) };
+                layers[i] = new Layer(TensorScope.Keep(entry.Keys.IndexSelect(0, index)), TensorScope.Keep(entry.Values.IndexSelect(0, index)), entry.Length);
         }
     }
 
@@ -74,7 +74,7 @@ public sealed class KeyValueCache
     {
         for (int i = 0; i < layers.Count; i++)
         {
-            if (layers[i] is { } entry) layers[i] = entry with { Length = 0 };
+            if (layers[i] is { } entry) entry.Length = 0;
         }
     }
 
@@ -89,5 +89,13 @@ public sealed class KeyValueCache
     }
 
     /// <summary>One layer's key and value buffers [batch, heads, capacity, head size] and the positions filled.</summary>
-    private sealed record Layer(Tensor Keys, Tensor Values, int Length);
+    private sealed class Layer(Tensor keys, Tensor values, int length)
+    {
+        public Tensor Keys { get; } = keys;
+
+        public Tensor Values { get; } = values;
+
+        /// <summary>Positions filled (a decoding step appends in place).</summary>
+        public int Length { get; set; } = length;
+    }
 }

@@ -180,7 +180,7 @@ public partial class Tensor
     public Tensor CopyFrom(Tensor source)
     {
         ArgumentNullException.ThrowIfNull(source);
-        Backend.Copy(source.Detach().BroadcastTo(shape), this);
+        Backend.Copy(source.KernelOperand(shape), this);
         return this;
     }
 
