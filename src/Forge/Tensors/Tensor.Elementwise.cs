@@ -319,9 +319,6 @@ public partial class Tensor
     private static Tensor RecordBinary(BinaryOp op, Tensor a, Tensor b, Tensor result) =>
         Record(result, BackwardName(op), g => BinaryBackward(op, a, b, result, g), a, b);
 
-    /// <summary>This tensor as a kernel reads it with shape <paramref name="target"/>: itself, or a broadcast view outside the graph.</summary>
-    private Tensor KernelOperand(int[] target) => shape.AsSpan().SequenceEqual(target) ? this : Detach().BroadcastTo(target);
-
     private static Tensor?[] BinaryBackward(BinaryOp op, Tensor a, Tensor b, Tensor result, Tensor g)
     {
         Tensor? ga = null, gb = null;
@@ -366,7 +363,7 @@ public partial class Tensor
     private Tensor Unary(UnaryOp op, float p1 = 0, float p2 = 0)
     {
         RequireFloat32(op.ToString());
-        Tensor x = IsContiguous ? this : Contiguous().Detach();
+        Tensor x = ContiguousForKernel();
         Tensor result = Uninitialized(shape, DType.Float32, Device);
         Backend.Unary(op, x, result, p1, p2);
         return Tracks(this) ? RecordUnary(op, x, result, p1, p2) : result;

@@ -71,7 +71,7 @@ public partial class Tensor
         int k = shape[^1], n = other.shape[1];
         Tensor rows = Dim == 2 ? this : Reshape(-1, k);
         Tensor result = Empty([rows.shape[0], n], DType.Float32, Device);
-        Backend.MatMulBias(rows, other, bias.IsContiguous ? bias : bias.Detach().Contiguous(), result);
+        Backend.MatMulBias(rows, other, bias.ContiguousForKernel(), result);
         Tensor recorded = Tracks(rows, other, bias) ? RecordMatMulAdd(rows, other, bias, result) : result;
         return recorded.Reshape([.. shape.AsSpan(0, Dim - 1), n]);
     }

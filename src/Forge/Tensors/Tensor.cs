@@ -187,6 +187,9 @@ public partial class Tensor
     /// </summary>
     internal Tensor ContiguousForKernel() => IsContiguous ? this : Detach().Contiguous();
 
+    /// <summary>This tensor as a kernel reads it with shape <paramref name="target"/>: itself, or a broadcast view outside the graph.</summary>
+    internal Tensor KernelOperand(int[] target) => shape.AsSpan().SequenceEqual(target) ? this : Detach().BroadcastTo(target);
+
     internal int NormalizeDim(int dim) => NormalizeDim(dim, shape.Length);
 
     internal static int NormalizeDim(int dim, int rank)
