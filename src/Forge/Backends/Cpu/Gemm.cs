@@ -424,6 +424,11 @@ internal static unsafe class Gemm
                 PackRowMajorPanel(source, rs, depth, mr, panel);
                 continue;
             }
+            if (rs == 1 && height == mr)
+            {
+                PackColumnMajorPanel(source, cs, depth, mr, panel);
+                continue;
+            }
             for (int p = 0; p < depth; p++)
             {
                 float* column = source + p * cs;
@@ -466,6 +471,20 @@ internal static unsafe class Gemm
         }
     }
 
+    /// <summary>Packs mr full rows of an A whose columns are contiguous (a transposed row-major matrix): each step's mr values are one run.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PackColumnMajorPanel(float* source, long cs, int depth, int mr, float* panel)
+    {
+        for (int p = 0; p < depth; p++)
+        {
+            float* from = source + p * cs, to = panel + p * mr;
+            int r = 0;
+            for (; Vector256.IsHardwareAccelerated && r + 8 <= mr; r += 8) Vector256.Store(Vector256.Load(from + r), to + r);
+            for (; r + 4 <= mr; r += 4) Vector128.Store(Vector128.Load(from + r), to + r);
+            for (; r < mr; r++) to[r] = from[r];
+        }
+    }
+
     /// <summary>
     /// Packs a depth×columns block of B into panels of <paramref name="nr"/> columns: panel q holds, for each p, the nr values
     /// B[p, q·nr + j] one after another (zero past the last column).
@@ -487,7 +506,9 @@ internal static unsafe class Gemm
                     for (int p = p0; p < p1; p++)
                     {
                         float* row = b.Data + p * rs + j0, target = panel + p * nr;
-                        for (int j = 0; j < nr; j += 4) Vector128.Store(Vector128.Load(row + j), target + j);
+                        int j = 0;
+                        for (; Vector256.IsHardwareAccelerated && j + 8 <= nr; j += 8) Vector256.Store(Vector256.Load(row + j), target + j);
+                        for (; j < nr; j += 4) Vector128.Store(Vector128.Load(row + j), target + j);
                     }
                 }
             }
