@@ -34,6 +34,30 @@ public sealed class CpuParallelTests
     }
 
     [Fact]
+    public void ForEachOnSeveralThreadsGivesEveryIndexAChunkOfItsOwn()
+    {
+        int saved = CpuParallel.Threads;
+        try
+        {
+            foreach (int threads in new[] { 2, 3 })
+            {
+                CpuParallel.Threads = threads;
+                var hits = new int[37];
+                CpuParallel.ForEach(hits.Length, (start, end) =>
+                {
+                    Assert.Equal(start + 1, end);
+                    Interlocked.Increment(ref hits[start]);
+                });
+                Assert.All(hits, h => Assert.Equal(1, h));
+            }
+        }
+        finally
+        {
+            CpuParallel.Threads = saved;
+        }
+    }
+
+    [Fact]
     public void NestedRegionsAndConcurrentCallersRunInlineAndCompleteCorrectly()
     {
         int saved = CpuParallel.Threads;

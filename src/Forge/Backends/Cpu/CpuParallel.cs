@@ -27,12 +27,21 @@ public static class CpuParallel
     }
 
     /// <summary>Runs <paramref name="body"/>(start, end) over chunks of [0, count), each at least <paramref name="grain"/> long (but the last).</summary>
-    public static void For(long count, long grain, Action<long, long> body)
+    public static void For(long count, long grain, Action<long, long> body) => For(count, grain, ChunksPerThread, body);
+
+    /// <summary>
+    /// Runs <paramref name="body"/> over [0, count) with every index a chunk of its own (on one thread, one call for all): for a
+    /// few long tasks (a matrix product's blocks), where a thread that comes free should not wait while another runs a chunk
+    /// of several.
+    /// </summary>
+    internal static void ForEach(long count, Action<long, long> body) => For(count, 1, Region.MaxChunks, body);
+
+    private static void For(long count, long grain, int chunksPerThread, Action<long, long> body)
     {
         ArgumentNullException.ThrowIfNull(body);
         if (count <= 0) return;
         int workers = threads;
-        long chunks = Math.Min(Math.Min(workers == 1 ? 1 : ChunksPerThread * workers, Region.MaxChunks), Math.Max(1, count / Math.Max(grain, 1)));
+        long chunks = Math.Min(Math.Min(workers == 1 ? 1 : (long)chunksPerThread * workers, Region.MaxChunks), Math.Max(1, count / Math.Max(grain, 1)));
         if (chunks <= 1)
         {
             body(0, count);

@@ -225,7 +225,7 @@ internal static unsafe class Gemm
                 CpuParallel.For(panels + sharedTiles, 1, pack);
                 add = accumulate || pc > 0;
                 blockBias = bias != null && pc == 0 ? bias + jc : null;
-                CpuParallel.For((long)rowBlocks * groups, 1, run);
+                CpuParallel.ForEach((long)rowBlocks * groups, run);
             }
         }
     }
@@ -253,7 +253,7 @@ internal static unsafe class Gemm
             }
         });
         int sliceColumns = slicePanels * nr, slices = (n + sliceColumns - 1) / sliceColumns;
-        CpuParallel.For(slices, 1, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (first, last) =>
+        CpuParallel.ForEach(slices, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (first, last) =>
         {
             Workspace workspace = Workspace.ForCurrentThread((long)sliceColumns * kcMax, 0, mr * nr);
             for (long slice = first; slice < last; slice++)
