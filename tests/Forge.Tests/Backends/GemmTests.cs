@@ -53,9 +53,10 @@ public sealed unsafe class GemmTests
     {
         var random = new Random(5);
         // Deeper than one depth block, taller than one row block, wider than one column block, and products large enough to be
-        // shared by threads in blocks of rows and in groups of columns.
+        // shared by threads in blocks of rows and in groups of columns; the last shared over two column and two depth blocks,
+        // each packed while the previous one runs.
         (int M, int K, int N)[] shapes = [(150, 300, 70), (3, 5, 2100), (289, 257, 33), (13, 170, 500), (500, 170, 13), (127, 129, 131),
-            (40, 30, 2100), (64, 800, 100)];
+            (40, 30, 2100), (64, 800, 100), (600, 390, 2100)];
         foreach (var (m, k, n) in shapes)
         {
             foreach (bool transposeA in new[] { false, true })

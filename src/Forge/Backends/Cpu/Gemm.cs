@@ -147,10 +147,11 @@ internal static unsafe class Gemm
         });
 
     /// <summary>
-    /// One product on several threads that share its packed B. For each depth and column block, the B panels are packed in
-    /// parallel; then tasks (a block of rows, and a group of B panels when there are too few row blocks) each pack their rows
-    /// of A and run the micro-kernel over their panels. With panel groups, the few rows of A are packed once, alongside B,
-    /// instead of once per group. Tasks are cut at tile boundaries into near-equal shares, their count a
+    /// One product on several threads that share its packed B, one depth and column block at a time: tasks (a block of rows,
+    /// and a group of B panels when there are too few row blocks) each pack their rows of A and run the micro-kernel over the
+    /// block's panels, and the same parallel pass packs the next block's panels into a second buffer once its tasks are all
+    /// claimed, so a thread that finishes early packs instead of waiting. With panel groups, the few rows of A are packed
+    /// once, alongside B, instead of once per group. Tasks are cut at tile boundaries into near-equal shares, their count a
     /// multiple of the thread count, several per thread: claimed as threads come free, a thread slowed by other work on its
     /// core takes fewer, and no thread is left with one block more than the others. Every element of C is summed in the same
     /// order as in <see cref="Serial"/>, whatever the split. A product with too few row blocks but columns enough for a slice
@@ -178,56 +179,74 @@ internal static unsafe class Gemm
         }
         if (!fewRows) rowBlocks = Math.Min(tiles, RoundUp(Math.Max(rowBlocks, wanted), threads));
         int blockRows = (tiles + rowBlocks - 1) / rowBlocks * mr;
-        long bFloats = (long)ncMax * kcMax;
-        float* packedB = Workspace.ForCurrentThread(0, bFloats + (fewRows ? (long)tiles * mr * kcMax : 0), 0).B, packedAllA = packedB + bFloats;
-        // The block being computed; the two passes below read these as the loops move them, so each pass's delegate is built once.
-        int jc = 0, nc = 0, panels = 0, groups = 1, sharedTiles = 0, pc = 0, kc = 0;
-        StridedMatrix bBlock = b, aBlock = a;
-        bool add = false;
-        float* blockBias = null;
-        Action<long, long> pack = [MethodImpl(MethodImplOptions.AggressiveOptimization)] (first, last) =>
+        int depthBlocks = (k + kcMax - 1) / kcMax, blocks = (n + ncMax - 1) / ncMax * depthBlocks;
+        // Two buffers: while the tasks of one block run on the panels in one, the next block's are packed into the other.
+        long bufferFloats = (long)ncMax * kcMax + (fewRows ? (long)tiles * mr * kcMax : 0);
+        float* buffers = Workspace.ForCurrentThread(0, 2 * bufferFloats, 0).B;
+        Block Describe(int index)
         {
-            int from = (int)first * nr, to = Math.Min(nc, (int)Math.Min(last, panels) * nr);
-            if (from < to) PackB(bBlock.Offset(0, from), kc, to - from, nr, packedB + (long)from * kc);
-            int row = (int)Math.Max(first - panels, 0) * mr, end = Math.Min(m, (int)(last - panels) * mr);
-            if (row < end) PackA(aBlock.Offset(row, 0), end - row, kc, mr, packedAllA + (long)row * kc);
-        };
-        Action<long, long> run = [MethodImpl(MethodImplOptions.AggressiveOptimization)] (first, last) =>
+            int jc = index / depthBlocks * ncMax, pc = index % depthBlocks * kcMax, nc = Math.Min(ncMax, n - jc), panels = (nc + nr - 1) / nr;
+            int groups = fewRows ? Math.Clamp(wanted / rowBlocks, 1, panels) : 1;
+            float* packedB = buffers + index % 2 * bufferFloats;
+            // With several panel groups per row block, A is packed once with B rather than by each of its block's tasks.
+            return new Block(jc, nc, panels, groups, groups > 1 ? tiles : 0, pc, Math.Min(kcMax, k - pc), packedB, packedB + (long)ncMax * kcMax);
+        }
+        // The pass being run: the tasks of block `current`, then the packing of block `next` in `packTasks` near-equal shares of
+        // its panels and shared A tiles (threads that finish their last task early take these instead of waiting).
+        Block current = default, next = Describe(0);
+        int runTasks = 0, packTasks = 0;
+        Action<long, long> pass = [MethodImpl(MethodImplOptions.AggressiveOptimization)] (first, last) =>
         {
-            Workspace workspace = Workspace.ForCurrentThread(sharedTiles > 0 ? 0 : (long)blockRows * kcMax, 0, mr * nr);
             for (long task = first; task < last; task++)
             {
-                int block = (int)(task / groups), group = (int)(task % groups);
+                if (task >= runTasks)
+                {
+                    int share = (int)task - runTasks, units = next.Panels + next.SharedTiles;
+                    Pack(next, Share(units, packTasks, share), Share(units, packTasks, share + 1));
+                    continue;
+                }
+                int block = (int)(task / current.Groups), group = (int)(task % current.Groups);
                 int ic = Share(tiles, rowBlocks, block) * mr, mc = Math.Min(m, Share(tiles, rowBlocks, block + 1) * mr) - ic;
-                int jr0 = Share(panels, groups, group) * nr, jr1 = Math.Min(nc, Share(panels, groups, group + 1) * nr);
+                int jr0 = Share(current.Panels, current.Groups, group) * nr, jr1 = Math.Min(current.Nc, Share(current.Panels, current.Groups, group + 1) * nr);
                 if (mc <= 0 || jr0 >= jr1) continue;
-                float* packedA = packedAllA + (long)ic * kc;
-                if (sharedTiles == 0)
+                Workspace workspace = Workspace.ForCurrentThread(current.SharedTiles > 0 ? 0 : (long)blockRows * kcMax, 0, mr * nr);
+                float* packedA = current.PackedA + (long)ic * current.Kc;
+                if (current.SharedTiles == 0)
                 {
                     packedA = workspace.A;
-                    PackA(aBlock.Offset(ic, 0), mc, kc, mr, packedA);
+                    PackA(a.Offset(ic, current.Pc), mc, current.Kc, mr, packedA);
                 }
-                Macro<TKernel>(mc, jr0, jr1, kc, packedA, packedB, c + ic * ldc + jc, ldc, add, blockBias, workspace.Tile, shape.At(ic, jc, pc));
+                bool add = accumulate || current.Pc > 0;
+                float* blockBias = bias != null && current.Pc == 0 ? bias + current.Jc : null;
+                Macro<TKernel>(mc, jr0, jr1, current.Kc, packedA, current.PackedB, c + ic * ldc + current.Jc, ldc, add, blockBias, workspace.Tile,
+                    shape.At(ic, current.Jc, current.Pc));
             }
         };
-        for (jc = 0; jc < n; jc += ncMax)
+        for (int index = 0; index <= blocks; index++)
         {
-            nc = Math.Min(ncMax, n - jc);
-            panels = (nc + nr - 1) / nr;
-            groups = fewRows ? Math.Clamp(wanted / rowBlocks, 1, panels) : 1;
-            // With several panel groups per row block, A is packed once in the first pass rather than by each of its block's tasks.
-            sharedTiles = groups > 1 ? tiles : 0;
-            for (pc = 0; pc < k; pc += kcMax)
-            {
-                kc = Math.Min(kcMax, k - pc);
-                bBlock = b.Offset(pc, jc);
-                aBlock = a.Offset(0, pc);
-                CpuParallel.For(panels + sharedTiles, 1, pack);
-                add = accumulate || pc > 0;
-                blockBias = bias != null && pc == 0 ? bias + jc : null;
-                CpuParallel.ForEach((long)rowBlocks * groups, run);
-            }
+            packTasks = index < blocks ? Math.Min(wanted, next.Panels + next.SharedTiles) : 0;
+            CpuParallel.ForEach(runTasks + packTasks, pass);
+            current = next;
+            runTasks = rowBlocks * current.Groups;
+            if (index + 1 < blocks) next = Describe(index + 1);
         }
+
+        // Packs units [from, to) of a block: its B panels, then (when its row blocks share them) the tiles of A.
+        void Pack(Block block, int from, int to)
+        {
+            int first = Math.Min(from, block.Panels), last = Math.Min(to, block.Panels);
+            int column = first * nr, end = Math.Min(block.Nc, last * nr);
+            if (column < end) PackB(b.Offset(block.Pc, block.Jc + column), block.Kc, end - column, nr, block.PackedB + (long)column * block.Kc);
+            int row = Math.Max(from - block.Panels, 0) * mr, rowEnd = Math.Min(m, (to - block.Panels) * mr);
+            if (row < rowEnd) PackA(a.Offset(row, block.Pc), rowEnd - row, block.Kc, mr, block.PackedA + (long)row * block.Kc);
+        }
+    }
+
+    /// <summary>A column and depth block of a shared product, and where its panels are packed.</summary>
+    private readonly struct Block(int jc, int nc, int panels, int groups, int sharedTiles, int pc, int kc, float* packedB, float* packedA)
+    {
+        public readonly int Jc = jc, Nc = nc, Panels = panels, Groups = groups, SharedTiles = sharedTiles, Pc = pc, Kc = kc;
+        public readonly float* PackedB = packedB, PackedA = packedA;
     }
 
     /// <summary>
