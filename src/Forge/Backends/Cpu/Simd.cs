@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Forge.Backends.Cpu;
 
@@ -62,7 +63,7 @@ internal unsafe interface IFloatVector<TSelf> where TSelf : unmanaged, IFloatVec
     /// <summary>Mask of a &gt;= b.</summary>
     static abstract TSelf GreaterThanOrEqual(TSelf a, TSelf b);
 
-    /// <summary>Per lane: the lane of <paramref name="ifTrue"/> where <paramref name="mask"/> is set, else of <paramref name="ifFalse"/>.</summary>
+    /// <summary>Per lane: the lane of <paramref name="ifTrue"/> where <paramref name="mask"/> (a comparison's) is set, else of <paramref name="ifFalse"/>.</summary>
     static abstract TSelf Select(TSelf mask, TSelf ifTrue, TSelf ifFalse);
 
     /// <summary>The sum of the lanes.</summary>
@@ -192,10 +193,10 @@ internal readonly unsafe struct V128(Vector128<float> value) : IFloatVector<V128
     public static V128 Floor(V128 x) => new(Vector128.Floor(x.value));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static V128 PowerOfTwo(V128 n) => new(Vector128.ShiftLeft(Vector128.ConvertToInt32(n.value) + Vector128.Create(127), 23).AsSingle());
+    public static V128 PowerOfTwo(V128 n) => new(Vector128.ShiftLeft(Vector128.ConvertToInt32Native(n.value) + Vector128.Create(127), 23).AsSingle());
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static V128 Min(V128 a, V128 b) => new(Vector128.ConditionalSelect(Vector128.GreaterThan(a.value, b.value), b.value, a.value));
+    public static V128 Min(V128 a, V128 b) => new(Sse.IsSupported ? Sse.Min(b.value, a.value) : Vector128.ConditionalSelect(Vector128.GreaterThan(a.value, b.value), b.value, a.value));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V128 Sqrt(V128 x) => new(Vector128.Sqrt(x.value));
@@ -213,7 +214,8 @@ internal readonly unsafe struct V128(Vector128<float> value) : IFloatVector<V128
     public static V128 GreaterThanOrEqual(V128 a, V128 b) => new(Vector128.GreaterThanOrEqual(a.value, b.value));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static V128 Select(V128 mask, V128 ifTrue, V128 ifFalse) => new(Vector128.ConditionalSelect(mask.value, ifTrue.value, ifFalse.value));
+    public static V128 Select(V128 mask, V128 ifTrue, V128 ifFalse) =>
+        new(Sse41.IsSupported ? Sse41.BlendVariable(ifFalse.value, ifTrue.value, mask.value) : Vector128.ConditionalSelect(mask.value, ifTrue.value, ifFalse.value));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Sum(V128 x) => Vector128.Sum(x.value);
@@ -226,7 +228,7 @@ internal readonly unsafe struct V128(Vector128<float> value) : IFloatVector<V128
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static V128 Max(V128 a, V128 b) => new(Vector128.ConditionalSelect(Vector128.LessThan(a.value, b.value), b.value, a.value));
+    public static V128 Max(V128 a, V128 b) => new(Sse.IsSupported ? Sse.Max(b.value, a.value) : Vector128.ConditionalSelect(Vector128.LessThan(a.value, b.value), b.value, a.value));
 }
 
 /// <summary>Eight floats (AVX2).</summary>
@@ -270,10 +272,10 @@ internal readonly unsafe struct V256(Vector256<float> value) : IFloatVector<V256
     public static V256 Floor(V256 x) => new(Vector256.Floor(x.value));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static V256 PowerOfTwo(V256 n) => new(Vector256.ShiftLeft(Vector256.ConvertToInt32(n.value) + Vector256.Create(127), 23).AsSingle());
+    public static V256 PowerOfTwo(V256 n) => new(Vector256.ShiftLeft(Vector256.ConvertToInt32Native(n.value) + Vector256.Create(127), 23).AsSingle());
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static V256 Min(V256 a, V256 b) => new(Vector256.ConditionalSelect(Vector256.GreaterThan(a.value, b.value), b.value, a.value));
+    public static V256 Min(V256 a, V256 b) => new(Avx.IsSupported ? Avx.Min(b.value, a.value) : Vector256.ConditionalSelect(Vector256.GreaterThan(a.value, b.value), b.value, a.value));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V256 Sqrt(V256 x) => new(Vector256.Sqrt(x.value));
@@ -291,7 +293,8 @@ internal readonly unsafe struct V256(Vector256<float> value) : IFloatVector<V256
     public static V256 GreaterThanOrEqual(V256 a, V256 b) => new(Vector256.GreaterThanOrEqual(a.value, b.value));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static V256 Select(V256 mask, V256 ifTrue, V256 ifFalse) => new(Vector256.ConditionalSelect(mask.value, ifTrue.value, ifFalse.value));
+    public static V256 Select(V256 mask, V256 ifTrue, V256 ifFalse) =>
+        new(Avx.IsSupported ? Avx.BlendVariable(ifFalse.value, ifTrue.value, mask.value) : Vector256.ConditionalSelect(mask.value, ifTrue.value, ifFalse.value));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Sum(V256 x) => Vector256.Sum(x.value);
@@ -300,7 +303,7 @@ internal readonly unsafe struct V256(Vector256<float> value) : IFloatVector<V256
     public static float MaxAcross(V256 x) => V128.MaxAcross(V128.Max(new V128(x.value.GetLower()), new V128(x.value.GetUpper())));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static V256 Max(V256 a, V256 b) => new(Vector256.ConditionalSelect(Vector256.LessThan(a.value, b.value), b.value, a.value));
+    public static V256 Max(V256 a, V256 b) => new(Avx.IsSupported ? Avx.Max(b.value, a.value) : Vector256.ConditionalSelect(Vector256.LessThan(a.value, b.value), b.value, a.value));
 }
 
 /// <summary>Sixteen floats (AVX-512).</summary>
@@ -344,10 +347,10 @@ internal readonly unsafe struct V512(Vector512<float> value) : IFloatVector<V512
     public static V512 Floor(V512 x) => new(Vector512.Floor(x.value));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static V512 PowerOfTwo(V512 n) => new(Vector512.ShiftLeft(Vector512.ConvertToInt32(n.value) + Vector512.Create(127), 23).AsSingle());
+    public static V512 PowerOfTwo(V512 n) => new(Vector512.ShiftLeft(Vector512.ConvertToInt32Native(n.value) + Vector512.Create(127), 23).AsSingle());
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static V512 Min(V512 a, V512 b) => new(Vector512.ConditionalSelect(Vector512.GreaterThan(a.value, b.value), b.value, a.value));
+    public static V512 Min(V512 a, V512 b) => new(Avx512F.IsSupported ? Avx512F.Min(b.value, a.value) : Vector512.ConditionalSelect(Vector512.GreaterThan(a.value, b.value), b.value, a.value));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V512 Sqrt(V512 x) => new(Vector512.Sqrt(x.value));
@@ -374,7 +377,7 @@ internal readonly unsafe struct V512(Vector512<float> value) : IFloatVector<V512
     public static float MaxAcross(V512 x) => V256.MaxAcross(V256.Max(new V256(x.value.GetLower()), new V256(x.value.GetUpper())));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static V512 Max(V512 a, V512 b) => new(Vector512.ConditionalSelect(Vector512.LessThan(a.value, b.value), b.value, a.value));
+    public static V512 Max(V512 a, V512 b) => new(Avx512F.IsSupported ? Avx512F.Max(b.value, a.value) : Vector512.ConditionalSelect(Vector512.LessThan(a.value, b.value), b.value, a.value));
 }
 
 /// <summary>Elementary functions written once over <see cref="IFloatVector{TSelf}"/>.</summary>
