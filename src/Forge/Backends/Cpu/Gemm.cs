@@ -445,7 +445,8 @@ internal static unsafe class Gemm
             }
             if (rs == 1 && height == mr)
             {
-                PackColumnMajorPanel(source, cs, depth, mr, panel);
+                // A transposed row-major A: each step's mr values are one contiguous run.
+                for (int p = 0; p < depth; p++) CopyRun(source + p * cs, panel + p * mr, mr);
                 continue;
             }
             for (int p = 0; p < depth; p++)
@@ -490,18 +491,14 @@ internal static unsafe class Gemm
         }
     }
 
-    /// <summary>Packs mr full rows of an A whose columns are contiguous (a transposed row-major matrix): each step's mr values are one run.</summary>
+    /// <summary>Copies a short run of <paramref name="count"/> floats (a panel's row or step) with the widest vectors that fit.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void PackColumnMajorPanel(float* source, long cs, int depth, int mr, float* panel)
+    private static void CopyRun(float* source, float* destination, int count)
     {
-        for (int p = 0; p < depth; p++)
-        {
-            float* from = source + p * cs, to = panel + p * mr;
-            int r = 0;
-            for (; Vector256.IsHardwareAccelerated && r + 8 <= mr; r += 8) Vector256.Store(Vector256.Load(from + r), to + r);
-            for (; r + 4 <= mr; r += 4) Vector128.Store(Vector128.Load(from + r), to + r);
-            for (; r < mr; r++) to[r] = from[r];
-        }
+        int i = 0;
+        for (; Vector256.IsHardwareAccelerated && i + 8 <= count; i += 8) Vector256.Store(Vector256.Load(source + i), destination + i);
+        for (; i + 4 <= count; i += 4) Vector128.Store(Vector128.Load(source + i), destination + i);
+        for (; i < count; i++) destination[i] = source[i];
     }
 
     /// <summary>
@@ -522,13 +519,7 @@ internal static unsafe class Gemm
                 for (int j0 = 0; j0 < full; j0 += nr)
                 {
                     float* panel = packed + (long)j0 * depth;
-                    for (int p = p0; p < p1; p++)
-                    {
-                        float* row = b.Data + p * rs + j0, target = panel + p * nr;
-                        int j = 0;
-                        for (; Vector256.IsHardwareAccelerated && j + 8 <= nr; j += 8) Vector256.Store(Vector256.Load(row + j), target + j);
-                        for (; j < nr; j += 4) Vector128.Store(Vector128.Load(row + j), target + j);
-                    }
+                    for (int p = p0; p < p1; p++) CopyRun(b.Data + p * rs + j0, panel + p * nr, nr);
                 }
             }
         }
