@@ -16,12 +16,11 @@ public static class GradientClipping
     {
         ArgumentNullException.ThrowIfNull(parameters);
         CheckMaxNorm(maxNorm);
-        var grads = Gradients(parameters);
-        float total = TotalNorm(grads, normType);
+        float total = GetTotalNorm(parameters, normType);
         float coefficient = ClipCoefficient(maxNorm, total);
         if (coefficient < 1)
         {
-            foreach (Tensor g in grads) g.MulInPlace(coefficient);
+            foreach (Tensor g in Gradients(parameters)) g.MulInPlace(coefficient);
         }
         return total;
     }
@@ -33,7 +32,28 @@ public static class GradientClipping
     public static float GetTotalNorm(IEnumerable<Tensor> parameters, float normType = 2)
     {
         ArgumentNullException.ThrowIfNull(parameters);
-        return TotalNorm(Gradients(parameters), normType);
+        if (!(normType > 0)) throw new ForgeException($"normType must be positive or infinity, found {normType}.");
+        bool infinity = float.IsPositiveInfinity(normType);
+        double combined = 0;
+        if (parameters is IReadOnlyList<Tensor> list)
+        {
+            // Indexed, so that a training loop's norm allocates no enumerator.
+            for (int i = 0; i < list.Count; i++) combined = AddNorm(combined, list[i], normType, infinity);
+        }
+        else
+        {
+            foreach (Tensor p in parameters) combined = AddNorm(combined, p, normType, infinity);
+        }
+        return (float)(infinity ? combined : Math.Pow(combined, 1.0 / normType));
+    }
+
+    /// <summary>Folds the norm of <paramref name="parameter"/>'s gradient, if it has one, into the running combination.</summary>
+    private static double AddNorm(double combined, Tensor parameter, float normType, bool infinity)
+    {
+        if (parameter?.Grad is not Tensor g) return combined;
+        if (g.DType != DType.Float32) throw new ForgeException($"Gradient clipping needs Float32 gradients, found {g.DType}.");
+        double norm = g.Backend.Norm(g.IsContiguous ? g : g.Contiguous(), normType);
+        return infinity ? Math.Max(combined, norm) : combined + Math.Pow(norm, normType);
     }
 
     /// <summary>The factor <see cref="ClipGradNorm"/> scales gradients of norm <paramref name="totalNorm"/> by: min(1, maxNorm/(total + 1e-6)).</summary>
@@ -46,20 +66,6 @@ public static class GradientClipping
     private static void CheckMaxNorm(float maxNorm)
     {
         if (!(maxNorm >= 0) || float.IsPositiveInfinity(maxNorm)) throw new ForgeException($"maxNorm must be a finite value ≥ 0, found {maxNorm}.");
-    }
-
-    private static float TotalNorm(List<Tensor> grads, float normType)
-    {
-        if (!(normType > 0)) throw new ForgeException($"normType must be positive or infinity, found {normType}.");
-        if (grads.Count == 0) return 0;
-        bool infinity = float.IsPositiveInfinity(normType);
-        double combined = 0;
-        foreach (Tensor g in grads)
-        {
-            double norm = g.Backend.Norm(g.IsContiguous ? g : g.Contiguous(), normType);
-            combined = infinity ? Math.Max(combined, norm) : combined + Math.Pow(norm, normType);
-        }
-        return (float)(infinity ? combined : Math.Pow(combined, 1.0 / normType));
     }
 
     /// <summary>Clamps every gradient element into [−clipValue, clipValue].</summary>

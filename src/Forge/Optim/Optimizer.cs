@@ -28,6 +28,30 @@ public sealed class ParameterState
         }
         return buffer;
     }
+
+    private Tensor? view, viewOf, gradientView, gradientViewOf;
+
+    /// <summary>The parameter detached (its storage, no graph), made once: a step allocates nothing for it.</summary>
+    internal Tensor DetachedParameter(Tensor parameter)
+    {
+        if (!ReferenceEquals(viewOf, parameter))
+        {
+            view = parameter.Detach();
+            viewOf = parameter;
+        }
+        return view!;
+    }
+
+    /// <summary>The gradient detached, remade only when the parameter holds a different gradient tensor than last step.</summary>
+    internal Tensor DetachedGradient(Tensor gradient)
+    {
+        if (!ReferenceEquals(gradientViewOf, gradient))
+        {
+            gradientView = gradient.Detach();
+            gradientViewOf = gradient;
+        }
+        return gradientView!;
+    }
 }
 
 /// <summary>
@@ -117,8 +141,10 @@ public abstract class Optimizer
         using var noGrad = GradMode.NoGrad();
         foreach (ParameterGroup group in groups)
         {
-            foreach (Tensor p in group.Parameters)
+            IReadOnlyList<Tensor> members = group.Parameters;
+            for (int i = 0; i < members.Count; i++)
             {
+                Tensor p = members[i];
                 if (p.Grad is not Tensor grad) continue;
                 if (!grad.Shape.SequenceEqual(p.Shape))
                     throw new ForgeException($"Gradient shape {Tensor.Format(grad.Shape)} does not match parameter shape {Tensor.Format(p.Shape)}.");
@@ -128,8 +154,8 @@ public abstract class Optimizer
                     state[p] = s;
                 }
                 s.StepCount++;
-                Tensor target = p.IsContiguous ? p.Detach() : p.Detach().Contiguous();
-                Tensor g = grad.Detach().To(DType.Float32).Contiguous();
+                Tensor target = p.IsContiguous ? s.DetachedParameter(p) : p.Detach().Contiguous();
+                Tensor g = grad.DType == DType.Float32 && grad.IsContiguous ? s.DetachedGradient(grad) : grad.Detach().To(DType.Float32).Contiguous();
                 Update(group, target, g, s);
                 if (!ReferenceEquals(target.Storage, p.Storage)) p.CopyFrom(target);
             }

@@ -23,13 +23,47 @@ public sealed class CpuParallelTests
                     {
                         for (long i = start; i < end; i++) Interlocked.Increment(ref hits[i]);
                     });
-                    Assert.All(hits, h => Assert.Equal(1, h));
+                    CpuParallel.For(count, 1, new CountChunks { Hits = hits });
+                    Assert.All(hits, h => Assert.Equal(2, h));
                 }
             }
         }
         finally
         {
             CpuParallel.Threads = saved;
+        }
+    }
+
+    [Fact]
+    public void LoopWithAStructBodyAllocatesNothing()
+    {
+        var hits = new int[100_000];
+        var body = new CountChunks { Hits = hits };
+        CpuParallel.For(hits.Length, 1, body);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 10; i++) CpuParallel.For(hits.Length, 1, body);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.All(hits, h => Assert.Equal(11, h));
+    }
+
+    private struct CountChunks : IRangeBody
+    {
+        public int[] Hits;
+
+        public readonly void Run(long start, long end)
+        {
+            for (long i = start; i < end; i++) Interlocked.Increment(ref Hits[i]);
+        }
+    }
+
+    private struct SingleIndexChunks : IRangeBody
+    {
+        public int[] Hits;
+
+        public readonly void Run(long start, long end)
+        {
+            Assert.Equal(start + 1, end);
+            Interlocked.Increment(ref Hits[start]);
         }
     }
 
@@ -43,11 +77,7 @@ public sealed class CpuParallelTests
             {
                 CpuParallel.Threads = threads;
                 var hits = new int[37];
-                CpuParallel.ForEach(hits.Length, (start, end) =>
-                {
-                    Assert.Equal(start + 1, end);
-                    Interlocked.Increment(ref hits[start]);
-                });
+                CpuParallel.ForEach(hits.Length, new SingleIndexChunks { Hits = hits });
                 Assert.All(hits, h => Assert.Equal(1, h));
             }
         }

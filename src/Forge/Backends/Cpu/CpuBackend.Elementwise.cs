@@ -23,9 +23,25 @@ public sealed unsafe partial class CpuBackend
     private static void BinaryStrided(BinaryOp op, Tensor a, Tensor b, Tensor result)
     {
         var layout = new StridedLayout(result.Shape, a.Strides, b.Strides, result.Strides);
-        float* pa = a.Ptr<float>(), pb = b.Ptr<float>(), pr = result.Ptr<float>();
-        ForEachRun(layout, (offsets, count) =>
-            BinaryRun(op, pa + offsets[0], layout.InnerStrides[0], pb + offsets[1], layout.InnerStrides[1], pr + offsets[2], count));
+        ForEachRun(layout, new BinaryRuns
+        {
+            Op = op,
+            A = a.Ptr<float>(),
+            StrideA = layout.InnerStride(0),
+            B = b.Ptr<float>(),
+            StrideB = layout.InnerStride(1),
+            Result = result.Ptr<float>(),
+        });
+    }
+
+    private struct BinaryRuns : IRunBody
+    {
+        public BinaryOp Op;
+        public float* A, B, Result;
+        public long StrideA, StrideB;
+
+        public readonly void Run(Span<long> offsets, int count) =>
+            BinaryRun(Op, A + offsets[0], StrideA, B + offsets[1], StrideB, Result + offsets[2], count);
     }
 
     /// <inheritdoc />
@@ -34,21 +50,36 @@ public sealed unsafe partial class CpuBackend
         if (a.DType != b.DType || (a.DType != DType.Float32 && a.DType != DType.Int64))
             throw new ForgeException($"Compare needs two Float32 or two Int64 tensors, found {a.DType} and {b.DType}.");
         var layout = new StridedLayout(result.Shape, a.Strides, b.Strides, result.Strides);
-        bool isFloat = a.DType == DType.Float32;
-        byte* pa = (byte*)a.Storage.Pointer + a.StorageOffset * a.DType.SizeOf();
-        byte* pb = (byte*)b.Storage.Pointer + b.StorageOffset * b.DType.SizeOf();
-        byte* pr = result.Ptr<byte>();
-        long sa = layout.InnerStrides[0], sb = layout.InnerStrides[1], sr = layout.InnerStrides[2];
-        ForEachRun(layout, (offsets, count) =>
+        ForEachRun(layout, new CompareRuns
+        {
+            Op = op,
+            IsFloat = a.DType == DType.Float32,
+            A = (byte*)a.Storage.Pointer + a.StorageOffset * a.DType.SizeOf(),
+            B = (byte*)b.Storage.Pointer + b.StorageOffset * b.DType.SizeOf(),
+            Result = result.Ptr<byte>(),
+            StrideA = layout.InnerStride(0),
+            StrideB = layout.InnerStride(1),
+            StrideResult = layout.InnerStride(2),
+        });
+    }
+
+    private struct CompareRuns : IRunBody
+    {
+        public CompareOp Op;
+        public bool IsFloat;
+        public byte* A, B, Result;
+        public long StrideA, StrideB, StrideResult;
+
+        public readonly void Run(Span<long> offsets, int count)
         {
             for (int i = 0; i < count; i++)
             {
-                bool value = isFloat
-                    ? Holds(op, ((float*)pa)[offsets[0] + i * sa], ((float*)pb)[offsets[1] + i * sb])
-                    : Holds(op, ((long*)pa)[offsets[0] + i * sa], ((long*)pb)[offsets[1] + i * sb]);
-                pr[offsets[2] + i * sr] = value ? (byte)1 : (byte)0;
+                bool value = IsFloat
+                    ? Holds(Op, ((float*)A)[offsets[0] + i * StrideA], ((float*)B)[offsets[1] + i * StrideB])
+                    : Holds(Op, ((long*)A)[offsets[0] + i * StrideA], ((long*)B)[offsets[1] + i * StrideB]);
+                Result[offsets[2] + i * StrideResult] = value ? (byte)1 : (byte)0;
             }
-        });
+        }
     }
 
     private static bool Holds<T>(CompareOp op, T x, T y) where T : System.Numerics.INumber<T> => op switch
@@ -66,7 +97,16 @@ public sealed unsafe partial class CpuBackend
     {
         float* px = x.Ptr<float>(), pr = result.Ptr<float>();
         if (x.Numel <= ElementGrain) UnaryRange(op, px, pr, 0, x.Numel, p1, p2);
-        else CpuParallel.For(x.Numel, ElementGrain, (start, end) => UnaryRange(op, px, pr, start, end, p1, p2));
+        else CpuParallel.For(x.Numel, ElementGrain, new UnaryChunks { Op = op, X = px, Result = pr, P1 = p1, P2 = p2 });
+    }
+
+    private struct UnaryChunks : IRangeBody
+    {
+        public UnaryOp Op;
+        public float* X, Result;
+        public float P1, P2;
+
+        public readonly void Run(long start, long end) => UnaryRange(Op, X, Result, start, end, P1, P2);
     }
 
     private static void UnaryRange(UnaryOp op, float* px, float* pr, long start, long end, float p1, float p2)
@@ -82,7 +122,16 @@ public sealed unsafe partial class CpuBackend
     {
         float* px = x.Ptr<float>(), py = y.Ptr<float>(), pg = gradOutput.Ptr<float>(), pr = gradInput.Ptr<float>();
         if (x.Numel <= ElementGrain) UnaryBackwardRange(op, px, py, pg, pr, 0, x.Numel, p1, p2);
-        else CpuParallel.For(x.Numel, ElementGrain, (start, end) => UnaryBackwardRange(op, px, py, pg, pr, start, end, p1, p2));
+        else CpuParallel.For(x.Numel, ElementGrain, new UnaryBackwardChunks { Op = op, X = px, Y = py, GradOutput = pg, GradInput = pr, P1 = p1, P2 = p2 });
+    }
+
+    private struct UnaryBackwardChunks : IRangeBody
+    {
+        public UnaryOp Op;
+        public float* X, Y, GradOutput, GradInput;
+        public float P1, P2;
+
+        public readonly void Run(long start, long end) => UnaryBackwardRange(Op, X, Y, GradOutput, GradInput, start, end, P1, P2);
     }
 
     private static void UnaryBackwardRange(UnaryOp op, float* px, float* py, float* pg, float* pr, long start, long end, float p1, float p2)
@@ -92,31 +141,48 @@ public sealed unsafe partial class CpuBackend
     }
 
     /// <summary>Runs <paramref name="body"/>(operand offsets, count) over every run of the innermost dimension, in parallel.</summary>
-    private static void ForEachRun(StridedLayout layout, RunBody body)
+    private static void ForEachRun<TRun>(in StridedLayout layout, TRun body) where TRun : struct, IRunBody
     {
-        int operands = layout.InnerStrides.Length;
-        if (layout.Rows == 1)
-        {
-            CpuParallel.For(layout.Inner, ElementGrain, (start, end) =>
-            {
-                Span<long> offsets = stackalloc long[operands];
-                for (int o = 0; o < operands; o++) offsets[o] = start * layout.InnerStrides[o];
-                body(offsets, (int)(end - start));
-            });
-            return;
-        }
-        CpuParallel.For(layout.Rows, Math.Max(1, ElementGrain / Math.Max(layout.Inner, 1)), (start, end) =>
-        {
-            Span<long> offsets = stackalloc long[operands];
-            for (long row = start; row < end; row++)
-            {
-                layout.RowOffsets(row, offsets);
-                body(offsets, layout.Inner);
-            }
-        });
+        if (layout.Rows == 1) CpuParallel.For(layout.Inner, ElementGrain, new InnerChunks<TRun> { Layout = layout, Body = body });
+        else CpuParallel.For(layout.Rows, Math.Max(1, ElementGrain / Math.Max(layout.Inner, 1)), new RowRuns<TRun> { Layout = layout, Body = body });
     }
 
-    private delegate void RunBody(Span<long> offsets, int count);
+    /// <summary>What runs on each stretch of the innermost dimension: the operands' element offsets and the stretch's length.</summary>
+    private interface IRunBody
+    {
+        void Run(Span<long> offsets, int count);
+    }
+
+    /// <summary>A single row cut into chunks.</summary>
+    private struct InnerChunks<TRun> : IRangeBody where TRun : struct, IRunBody
+    {
+        public StridedLayout Layout;
+        public TRun Body;
+
+        public void Run(long start, long end)
+        {
+            Span<long> offsets = stackalloc long[Layout.Operands];
+            for (int o = 0; o < offsets.Length; o++) offsets[o] = start * Layout.InnerStride(o);
+            Body.Run(offsets, (int)(end - start));
+        }
+    }
+
+    /// <summary>Whole rows.</summary>
+    private struct RowRuns<TRun> : IRangeBody where TRun : struct, IRunBody
+    {
+        public StridedLayout Layout;
+        public TRun Body;
+
+        public void Run(long start, long end)
+        {
+            Span<long> offsets = stackalloc long[Layout.Operands];
+            for (long row = start; row < end; row++)
+            {
+                Layout.RowOffsets(row, offsets);
+                Body.Run(offsets, Layout.Inner);
+            }
+        }
+    }
 
     private static void BinaryRun(BinaryOp op, float* a, long sa, float* b, long sb, float* r, int count)
     {

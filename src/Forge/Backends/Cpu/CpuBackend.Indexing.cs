@@ -71,14 +71,23 @@ public sealed unsafe partial class CpuBackend
         byte* px = (byte*)x.Storage.Pointer + x.StorageOffset * elementSize;
         byte* pr = (byte*)result.Storage.Pointer + result.StorageOffset * elementSize;
         long* pi = index.Ptr<long>();
-        CpuParallel.For(outer * n, Math.Max(1, ElementGrain / Math.Max(inner, 1)), (start, end) =>
+        CpuParallel.For(outer * n, Math.Max(1, ElementGrain / Math.Max(inner, 1)), new SelectRows { N = n, Size = size, RowBytes = rowBytes, X = px, Result = pr, Index = pi });
+    }
+
+    private struct SelectRows : IRangeBody
+    {
+        public long N, Size, RowBytes;
+        public byte* X, Result;
+        public long* Index;
+
+        public readonly void Run(long start, long end)
         {
             for (long q = start; q < end; q++)
             {
-                long o = q / n, j = q % n;
-                Buffer.MemoryCopy(px + (o * size + pi[j]) * rowBytes, pr + q * rowBytes, rowBytes, rowBytes);
+                long o = q / N, j = q % N;
+                Buffer.MemoryCopy(X + (o * Size + Index[j]) * RowBytes, Result + q * RowBytes, RowBytes, RowBytes);
             }
-        });
+        }
     }
 
     /// <inheritdoc />
@@ -89,20 +98,29 @@ public sealed unsafe partial class CpuBackend
         float* pr = result.Ptr<float>(), ps = source.Ptr<float>();
         long* pi = index.Ptr<long>();
         // Parallel over the (outer, inner) columns; each column adds its n source slices in order.
-        CpuParallel.For(outer * inner, Math.Max(1, ElementGrain / Math.Max(n, 1)), (start, end) =>
+        CpuParallel.For(outer * inner, Math.Max(1, ElementGrain / Math.Max(n, 1)), new AddRows { N = n, Size = size, Inner = inner, Result = pr, Source = ps, Index = pi });
+    }
+
+    private struct AddRows : IRangeBody
+    {
+        public long N, Size, Inner;
+        public float* Result, Source;
+        public long* Index;
+
+        public readonly void Run(long start, long end)
         {
             for (long first = start; first < end;)
             {
-                long o = first / inner, i0 = first % inner;
-                int width = (int)Math.Min(inner - i0, end - first);
-                for (long j = 0; j < n; j++)
+                long o = first / Inner, i0 = first % Inner;
+                int width = (int)Math.Min(Inner - i0, end - first);
+                for (long j = 0; j < N; j++)
                 {
-                    var target = new Span<float>(pr + (o * size + pi[j]) * inner + i0, width);
-                    TensorPrimitives.Add(target, new ReadOnlySpan<float>(ps + (o * n + j) * inner + i0, width), target);
+                    var target = new Span<float>(Result + (o * Size + Index[j]) * Inner + i0, width);
+                    TensorPrimitives.Add(target, new ReadOnlySpan<float>(Source + (o * N + j) * Inner + i0, width), target);
                 }
                 first += width;
             }
-        });
+        }
     }
 
     /// <summary>Splits a shape at <paramref name="dimension"/> into (product before, its size, product after).</summary>

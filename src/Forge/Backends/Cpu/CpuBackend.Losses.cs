@@ -16,29 +16,42 @@ public sealed unsafe partial class CpuBackend
         float* loss = losses.Ptr<float>(), tw = targetWeights.Ptr<float>(), lse = logSumExp.Ptr<float>();
         CheckTargets(y, target.Numel, classes, ignoreIndex);
         float weightTotal = ClassWeightTotal(w, classes);
-        float smoothing = labelSmoothing;
-        CpuParallel.For(target.Numel, Math.Max(1, 4096 / Math.Max(classes, 1)), (start, end) =>
+        CpuParallel.For(target.Numel, Math.Max(1, 4096 / Math.Max(classes, 1)), new CrossEntropyRows
+        {
+            Classes = classes, Inner = inner, X = x, Y = y, Weight = w, IgnoreIndex = ignoreIndex, Smoothing = labelSmoothing, WeightTotal = weightTotal,
+            Losses = loss, TargetWeights = tw, LogSumExp = lse,
+        });
+    }
+
+    private struct CrossEntropyRows : IRangeBody
+    {
+        public int Classes, Inner, IgnoreIndex;
+        public float* X, Weight, Losses, TargetWeights, LogSumExp;
+        public long* Y;
+        public float Smoothing, WeightTotal;
+
+        public readonly void Run(long start, long end)
         {
             for (long r = start; r < end; r++)
             {
-                long label = y[r];
-                if (label == ignoreIndex)
+                long label = Y[r];
+                if (label == IgnoreIndex)
                 {
-                    loss[r] = 0;
-                    tw[r] = 0;
-                    lse[r] = 0;
+                    Losses[r] = 0;
+                    TargetWeights[r] = 0;
+                    LogSumExp[r] = 0;
                     continue;
                 }
-                float* row = x + (r / inner) * classes * inner + r % inner;
-                float m = RowLogSumExp(row, classes, inner);
-                float targetWeight = w is null ? 1 : w[label];
-                float value = (1 - smoothing) * targetWeight * (m - row[label * inner]);
-                if (smoothing != 0) value += smoothing / classes * (m * weightTotal - WeightedRowSum(row, w, classes, inner));
-                loss[r] = value;
-                tw[r] = targetWeight;
-                lse[r] = m;
+                float* row = X + (r / Inner) * Classes * Inner + r % Inner;
+                float m = RowLogSumExp(row, Classes, Inner);
+                float targetWeight = Weight is null ? 1 : Weight[label];
+                float value = (1 - Smoothing) * targetWeight * (m - row[label * Inner]);
+                if (Smoothing != 0) value += Smoothing / Classes * (m * WeightTotal - WeightedRowSum(row, Weight, Classes, Inner));
+                Losses[r] = value;
+                TargetWeights[r] = targetWeight;
+                LogSumExp[r] = m;
             }
-        });
+        }
     }
 
     /// <inheritdoc />
@@ -51,40 +64,55 @@ public sealed unsafe partial class CpuBackend
         float* lse = logSumExp.Ptr<float>(), g = gradLosses.Ptr<float>();
         CheckTargets(y, target.Numel, classes, ignoreIndex);
         float weightTotal = ClassWeightTotal(w, classes);
-        float smoothing = labelSmoothing;
-        CpuParallel.For(target.Numel, Math.Max(1, 4096 / Math.Max(classes, 1)), (start, end) =>
+        CpuParallel.For(target.Numel, Math.Max(1, 4096 / Math.Max(classes, 1)), new CrossEntropyBackwardRows
         {
+            Classes = classes, Inner = inner, X = x, GradLogits = gx, Y = y, Weight = w, IgnoreIndex = ignoreIndex, Smoothing = labelSmoothing,
+            WeightTotal = weightTotal, LogSumExp = lse, GradLosses = g,
+        });
+    }
+
+    private struct CrossEntropyBackwardRows : IRangeBody
+    {
+        public int Classes, Inner, IgnoreIndex;
+        public float* X, GradLogits, Weight, LogSumExp, GradLosses;
+        public long* Y;
+        public float Smoothing, WeightTotal;
+
+        public readonly void Run(long start, long end)
+        {
+            int classes = Classes, inner = Inner;
+            float* w = Weight;
             for (long r = start; r < end; r++)
             {
                 long offset = (r / inner) * classes * inner + r % inner;
-                float* row = x + offset;
-                float* grad = gx + offset;
-                long label = y[r];
-                if (label == ignoreIndex)
+                float* row = X + offset;
+                float* grad = GradLogits + offset;
+                long label = Y[r];
+                if (label == IgnoreIndex)
                 {
                     for (int c = 0; c < classes; c++) grad[(long)c * inner] = 0;
                     continue;
                 }
                 float targetWeight = w is null ? 1 : w[label];
-                float probabilityScale = g[r] * ((1 - smoothing) * targetWeight + smoothing / classes * weightTotal);
-                float uniformScale = g[r] * smoothing / classes;
-                float m = lse[r];
+                float probabilityScale = GradLosses[r] * ((1 - Smoothing) * targetWeight + Smoothing / classes * WeightTotal);
+                float uniformScale = GradLosses[r] * Smoothing / classes;
+                float m = LogSumExp[r];
                 if (inner == 1)
                 {
                     var gradRow = new Span<float>(grad, classes);
                     Simd.ExpSum(row, 1, m, grad, classes);
                     TensorPrimitives.Multiply(gradRow, probabilityScale, gradRow);
-                    if (smoothing != 0 && w is null) TensorPrimitives.Subtract(gradRow, uniformScale, gradRow);
-                    else if (smoothing != 0) TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(w, classes), -uniformScale, gradRow, gradRow);
+                    if (Smoothing != 0 && w is null) TensorPrimitives.Subtract(gradRow, uniformScale, gradRow);
+                    else if (Smoothing != 0) TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(w, classes), -uniformScale, gradRow, gradRow);
                 }
                 else
                 {
                     for (int c = 0; c < classes; c++)
                         grad[(long)c * inner] = probabilityScale * MathF.Exp(row[(long)c * inner] - m) - uniformScale * (w is null ? 1 : w[c]);
                 }
-                grad[label * inner] -= g[r] * (1 - smoothing) * targetWeight;
+                grad[label * inner] -= GradLosses[r] * (1 - Smoothing) * targetWeight;
             }
-        });
+        }
     }
 
     /// <inheritdoc />

@@ -22,19 +22,28 @@ public sealed unsafe partial class CpuBackend
         Gemm.Multiply(batch, m, n, k, left, right, c.Ptr<float>(), n, (long)m * n, accumulate, bias, causal);
     }
 
+    /// <summary>This thread's arrays of batch offsets, reused by its next product (which starts after this one returns).</summary>
+    [ThreadStatic]
+    private static long[]? batchOffsetsA, batchOffsetsB;
+
     /// <summary>
     /// The number of matrices in the batch dimensions (all but the last two) of <paramref name="shape"/>, and each operand's element
-    /// offset of every matrix in row-major batch order.
+    /// offset of every matrix in row-major batch order (in arrays of this thread, valid until its next product).
     /// </summary>
     private static (int Count, long[] OffsetsA, long[] OffsetsB) BatchOffsets(IReadOnlyList<int> shape, long[] stridesA, long[] stridesB)
     {
         int rank = shape.Count - 2, count = 1;
         for (int d = 0; d < rank; d++) count *= shape[d];
-        var offsetsA = new long[count];
-        var offsetsB = new long[count];
+        if (batchOffsetsA is null || batchOffsetsA.Length < count)
+        {
+            batchOffsetsA = new long[count];
+            batchOffsetsB = new long[count];
+        }
+        long[] offsetsA = batchOffsetsA, offsetsB = batchOffsetsB!;
         for (int i = 0; i < count; i++)
         {
             long rest = i;
+            offsetsA[i] = offsetsB[i] = 0;
             for (int d = rank - 1; d >= 0; d--)
             {
                 long index = rest % shape[d];

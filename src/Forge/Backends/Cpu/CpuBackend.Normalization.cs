@@ -15,7 +15,25 @@ public sealed unsafe partial class CpuBackend
         float* px = x.Ptr<float>(), py = y.Ptr<float>(), pm = mean.Ptr<float>(), pr = rstd.Ptr<float>();
         float* pw = weight is null ? null : weight.Ptr<float>();
         float* pb = bias is null ? null : bias.Ptr<float>();
-        ForEachRow(rows, cols, (row, n) => NormalizeRow(px + row * n, py + row * n, n, pw, pb, eps, out pm[row], out pr[row]));
+        ForEachRow(rows, cols, new NormalizeRows { X = px, Y = py, Weight = pw, Bias = pb, Mean = pm, Rstd = pr, Eps = eps });
+    }
+
+    /// <summary>Layer normalization of each row, after adding the residual into the sum when there is one.</summary>
+    private struct NormalizeRows : IRowBody
+    {
+        public float* X, Residual, Sum, Y, Weight, Bias, Mean, Rstd;
+        public float Eps;
+
+        public readonly void Row(long row, int n)
+        {
+            float* x = X + row * n;
+            if (Residual != null)
+            {
+                TensorPrimitives.Add(new ReadOnlySpan<float>(x, n), new ReadOnlySpan<float>(Residual + row * n, n), new Span<float>(Sum + row * n, n));
+                x = Sum + row * n;
+            }
+            NormalizeRow(x, Y + row * n, n, Weight, Bias, Eps, out Mean[row], out Rstd[row]);
+        }
     }
 
     /// <inheritdoc />
@@ -27,12 +45,7 @@ public sealed unsafe partial class CpuBackend
         float* px = x.Ptr<float>(), pres = residual.Ptr<float>(), ps = sum.Ptr<float>(), py = y.Ptr<float>(), pm = mean.Ptr<float>(), pr = rstd.Ptr<float>();
         float* pw = weight is null ? null : weight.Ptr<float>();
         float* pb = bias is null ? null : bias.Ptr<float>();
-        ForEachRow(rows, cols, (row, n) =>
-        {
-            float* s = ps + row * n;
-            TensorPrimitives.Add(new ReadOnlySpan<float>(px + row * n, n), new ReadOnlySpan<float>(pres + row * n, n), new Span<float>(s, n));
-            NormalizeRow(s, py + row * n, n, pw, pb, eps, out pm[row], out pr[row]);
-        });
+        ForEachRow(rows, cols, new NormalizeRows { X = px, Residual = pres, Sum = ps, Y = py, Weight = pw, Bias = pb, Mean = pm, Rstd = pr, Eps = eps });
     }
 
     /// <summary>One row of layer normalization: y = (x − mean)·rstd·weight + bias, with the row's mean and rstd.</summary>
@@ -60,15 +73,23 @@ public sealed unsafe partial class CpuBackend
         int cols = checked((int)(x.Numel / rows));
         float* px = x.Ptr<float>(), py = y.Ptr<float>(), pr = rstd.Ptr<float>();
         float* pw = weight is null ? null : weight.Ptr<float>();
-        ForEachRow(rows, cols, (row, n) =>
+        ForEachRow(rows, cols, new RmsNormRows { X = px, Y = py, Weight = pw, Rstd = pr, Eps = eps });
+    }
+
+    private struct RmsNormRows : IRowBody
+    {
+        public float* X, Y, Weight, Rstd;
+        public float Eps;
+
+        public readonly void Row(long row, int n)
         {
-            var input = new ReadOnlySpan<float>(px + row * n, n);
-            var output = new Span<float>(py + row * n, n);
-            float r = 1f / MathF.Sqrt(TensorPrimitives.SumOfSquares(input) / n + eps);
+            var input = new ReadOnlySpan<float>(X + row * n, n);
+            var output = new Span<float>(Y + row * n, n);
+            float r = 1f / MathF.Sqrt(TensorPrimitives.SumOfSquares(input) / n + Eps);
             TensorPrimitives.Multiply(input, r, output);
-            if (pw != null) TensorPrimitives.Multiply(output, new ReadOnlySpan<float>(pw, n), output);
-            pr[row] = r;
-        });
+            if (Weight != null) TensorPrimitives.Multiply(output, new ReadOnlySpan<float>(Weight, n), output);
+            Rstd[row] = r;
+        }
     }
 
     /// <inheritdoc />
@@ -92,36 +113,55 @@ public sealed unsafe partial class CpuBackend
         float* px = x.Ptr<float>(), pr = rstd.Ptr<float>(), pg = gradOutput.Ptr<float>(), pgx = gradInput.Ptr<float>();
         float* pm = mean is null ? null : mean.Ptr<float>();
         float* pw = weight is null ? null : weight.Ptr<float>();
-        bool centered = mean is not null, affine = gradWeight is not null || gradBias is not null;
+        bool affine = gradWeight is not null || gradBias is not null;
         long blocks = (rows + NormRowBlock - 1) / NormRowBlock;
         int partialCount = affine ? checked((int)(blocks * 2 * cols)) : 0;
         float[] partials = ArrayPool<float>.Shared.Rent(partialCount);
         partials.AsSpan(0, partialCount).Clear();
-        CpuParallel.For(blocks, Math.Max(1, 16384 / ((long)NormRowBlock * cols)), (first, last) =>
+        CpuParallel.For(blocks, Math.Max(1, 16384 / ((long)NormRowBlock * cols)), new NormBackwardBlocks
         {
+            Rows = rows, Cols = cols, X = px, Rstd = pr, GradOutput = pg, GradInput = pgx, Mean = pm, Weight = pw, Affine = affine, Partials = partials,
+        });
+        if (affine) SumBlocks(partials, blocks, cols, gradWeight, gradBias);
+        ArrayPool<float>.Shared.Return(partials);
+    }
+
+    /// <summary>Blocks of <see cref="NormRowBlock"/> rows of <see cref="NormBackward"/>, each summing its own affine gradients.</summary>
+    private struct NormBackwardBlocks : IRangeBody
+    {
+        public long Rows;
+        public int Cols;
+        public float* X, Rstd, GradOutput, GradInput, Mean, Weight;
+        public bool Affine;
+        public float[] Partials;
+
+        public readonly void Run(long first, long last)
+        {
+            int cols = Cols;
+            bool centered = Mean != null;
             float[] workspace = ArrayPool<float>.Shared.Rent(cols);
             Span<float> scratch = workspace.AsSpan(0, cols);
             for (long block = first; block < last; block++)
             {
-                Span<float> weightSum = affine ? partials.AsSpan((int)(block * 2 * cols), cols) : default;
-                Span<float> biasSum = affine ? partials.AsSpan((int)(block * 2 * cols + cols), cols) : default;
-                long end = Math.Min(rows, (block + 1) * NormRowBlock);
+                Span<float> weightSum = Affine ? Partials.AsSpan((int)(block * 2 * cols), cols) : default;
+                Span<float> biasSum = Affine ? Partials.AsSpan((int)(block * 2 * cols + cols), cols) : default;
+                long end = Math.Min(Rows, (block + 1) * NormRowBlock);
                 for (long row = block * NormRowBlock; row < end; row++)
                 {
-                    var xr = new ReadOnlySpan<float>(px + row * cols, cols);
-                    var g = new ReadOnlySpan<float>(pg + row * cols, cols);
-                    var dx = new Span<float>(pgx + row * cols, cols);
-                    float r = pr[row];
+                    var xr = new ReadOnlySpan<float>(X + row * cols, cols);
+                    var g = new ReadOnlySpan<float>(GradOutput + row * cols, cols);
+                    var dx = new Span<float>(GradInput + row * cols, cols);
+                    float r = Rstd[row];
                     Span<float> xhat = scratch;
-                    if (centered) TensorPrimitives.Subtract(xr, pm[row], xhat);
+                    if (centered) TensorPrimitives.Subtract(xr, Mean[row], xhat);
                     else xr.CopyTo(xhat);
                     TensorPrimitives.Multiply(xhat, r, xhat);
-                    if (affine)
+                    if (Affine)
                     {
                         TensorPrimitives.MultiplyAdd(g, xhat, weightSum, weightSum);
                         TensorPrimitives.Add(g, biasSum, biasSum);
                     }
-                    if (pw != null) TensorPrimitives.Multiply(g, new ReadOnlySpan<float>(pw, cols), dx);
+                    if (Weight != null) TensorPrimitives.Multiply(g, new ReadOnlySpan<float>(Weight, cols), dx);
                     else g.CopyTo(dx);
                     float meanH = centered ? TensorPrimitives.Sum(dx) / cols : 0;
                     float meanHXhat = TensorPrimitives.Dot(dx, xhat) / cols;
@@ -131,9 +171,7 @@ public sealed unsafe partial class CpuBackend
                 }
             }
             ArrayPool<float>.Shared.Return(workspace);
-        });
-        if (affine) SumBlocks(partials, blocks, cols, gradWeight, gradBias);
-        ArrayPool<float>.Shared.Return(partials);
+        }
     }
 
     /// <summary>Adds the per-block weight and bias sums of <see cref="NormBackward"/> in block order, in double.</summary>

@@ -47,15 +47,24 @@ public sealed unsafe partial class CpuBackend
         bool coupledDecay = !decoupled && weightDecay != 0;
         var update = new AdamUpdate(b1, oneMinusB1, b2, oneMinusB2, correction2Sqrt, epsilon, negativeStepSize, decoupled, shrink, coupledDecay, wd,
             gradScale);
-        CpuParallel.For(param.Numel, OptimizerGrain, (start, end) =>
+        CpuParallel.For(param.Numel, OptimizerGrain, new AdamChunks { Update = update, P = p, G = g, M = m, V = v, VMax = vMax });
+    }
+
+    private struct AdamChunks : IRangeBody
+    {
+        public AdamUpdate Update;
+        public float* P, G, M, V, VMax;
+
+        public readonly void Run(long start, long end)
         {
             long n = end - start;
-            if (vMax is not null) update.RunWithMaximum(p + start, g + start, m + start, v + start, vMax + start, n);
-            else if (Simd.Width == 512) update.Run<V512>(p + start, g + start, m + start, v + start, n);
-            else if (Simd.Width == 256) update.Run<V256>(p + start, g + start, m + start, v + start, n);
-            else if (Simd.Width == 128) update.Run<V128>(p + start, g + start, m + start, v + start, n);
-            else update.Run<V1>(p + start, g + start, m + start, v + start, n);
-        });
+            float* p = P + start, g = G + start, m = M + start, v = V + start;
+            if (VMax is not null) Update.RunWithMaximum(p, g, m, v, VMax + start, n);
+            else if (Simd.Width == 512) Update.Run<V512>(p, g, m, v, n);
+            else if (Simd.Width == 256) Update.Run<V256>(p, g, m, v, n);
+            else if (Simd.Width == 128) Update.Run<V128>(p, g, m, v, n);
+            else Update.Run<V1>(p, g, m, v, n);
+        }
     }
 
     /// <summary>
@@ -120,86 +129,103 @@ public sealed unsafe partial class CpuBackend
         float correction1 = (float)(1 - Math.Pow(beta1, stepCount)), correction2 = (float)(1 - Math.Pow(beta2, stepCount));
         float b1 = (float)beta1, oneMinusB1 = (float)(1 - beta1), b2 = (float)beta2, oneMinusB2 = (float)(1 - beta2);
         float epsilon = (float)eps, wd = (float)weightDecay;
-        bool decay = weightDecay != 0;
-        var sums = BlockSums(param.Numel, 2, (start, end, partial) =>
+        Span<double> sums = stackalloc double[2];
+        BlockSums(param.Numel, new LambBlocks
+        {
+            P = p, G = g, M = m, V = v, U = u, Beta1 = b1, OneMinusBeta1 = oneMinusB1, Beta2 = b2, OneMinusBeta2 = oneMinusB2,
+            Correction1 = correction1, Correction2 = correction2, Epsilon = epsilon, WeightDecay = weightDecay != 0 ? wd : 0,
+        }, sums);
+        return (sums[0], sums[1]);
+    }
+
+    private struct LambBlocks : IBlockBody
+    {
+        public float* P, G, M, V, U;
+        public float Beta1, OneMinusBeta1, Beta2, OneMinusBeta2, Correction1, Correction2, Epsilon, WeightDecay;
+
+        public readonly void Block(long start, long end, Span<double> partial)
         {
             double paramSum = 0, updateSum = 0;
             for (long i = start; i < end; i++)
             {
-                float gi = g[i];
-                float mi = m[i] * b1 + oneMinusB1 * gi;
-                float vi = v[i] * b2 + oneMinusB2 * gi * gi;
-                m[i] = mi;
-                v[i] = vi;
-                float ui = mi / correction1 / (MathF.Sqrt(vi / correction2) + epsilon);
-                if (decay) ui += wd * p[i];
-                u[i] = ui;
-                paramSum += (double)p[i] * p[i];
+                float gi = G[i];
+                float mi = M[i] * Beta1 + OneMinusBeta1 * gi;
+                float vi = V[i] * Beta2 + OneMinusBeta2 * gi * gi;
+                M[i] = mi;
+                V[i] = vi;
+                float ui = mi / Correction1 / (MathF.Sqrt(vi / Correction2) + Epsilon);
+                if (WeightDecay != 0) ui += WeightDecay * P[i];
+                U[i] = ui;
+                paramSum += (double)P[i] * P[i];
                 updateSum += (double)ui * ui;
             }
             partial[0] = paramSum;
             partial[1] = updateSum;
-        });
-        return (sums[0], sums[1]);
+        }
     }
 
     /// <inheritdoc />
     public double Norm(Tensor x, double normType)
     {
-        float* px = x.Ptr<float>();
-        if (double.IsPositiveInfinity(normType))
+        Span<double> result = stackalloc double[1];
+        BlockSums(x.Numel, new NormBlocks { X = x.Ptr<float>(), NormType = normType }, result, combineWithMax: double.IsPositiveInfinity(normType));
+        double sum = result[0];
+        return double.IsPositiveInfinity(normType) ? sum : normType == 2 ? Math.Sqrt(sum) : normType == 1 ? sum : Math.Pow(sum, 1 / normType);
+    }
+
+    /// <summary>A block's max |x| (p = ∞) or Σ|x|^p.</summary>
+    private struct NormBlocks : IBlockBody
+    {
+        public float* X;
+        public double NormType;
+
+        public readonly void Block(long start, long end, Span<double> partial)
         {
-            var max = BlockSums(x.Numel, 1, (start, end, partial) =>
+            if (double.IsPositiveInfinity(NormType))
             {
                 float best = 0;
-                for (long i = start; i < end; i++) best = MathF.Max(best, MathF.Abs(px[i]));
+                for (long i = start; i < end; i++) best = MathF.Max(best, MathF.Abs(X[i]));
                 partial[0] = best;
-            }, combineWithMax: true);
-            return max[0];
-        }
-        var sum = BlockSums(x.Numel, 1, (start, end, partial) =>
-        {
+                return;
+            }
             double total = 0;
-            if (normType is 1 or 2)
+            if (NormType is 1 or 2)
             {
                 // Float sums over short runs (vectorized), added in double.
                 for (long run = start; run < end; run += NormRun)
                 {
-                    var values = new ReadOnlySpan<float>(px + run, (int)Math.Min(NormRun, end - run));
-                    total += normType == 2 ? TensorPrimitives.SumOfSquares(values) : TensorPrimitives.SumOfMagnitudes(values);
+                    var values = new ReadOnlySpan<float>(X + run, (int)Math.Min(NormRun, end - run));
+                    total += NormType == 2 ? TensorPrimitives.SumOfSquares(values) : TensorPrimitives.SumOfMagnitudes(values);
                 }
             }
             else
             {
-                for (long i = start; i < end; i++) total += Math.Pow(Math.Abs(px[i]), normType);
+                for (long i = start; i < end; i++) total += Math.Pow(Math.Abs(X[i]), NormType);
             }
             partial[0] = total;
-        });
-        return normType == 2 ? Math.Sqrt(sum[0]) : normType == 1 ? sum[0] : Math.Pow(sum[0], 1 / normType);
+        }
     }
 
     /// <summary>Elements summed in float by <see cref="Norm"/> before the partial sum joins the double total.</summary>
     private const int NormRun = 256;
 
-    private delegate void BlockBody(long start, long end, Span<double> partial);
+    /// <summary>What runs on one block of <see cref="BlockSums"/>: it writes the block's partial results.</summary>
+    private interface IBlockBody
+    {
+        void Block(long start, long end, Span<double> partial);
+    }
 
     /// <summary>
     /// Runs <paramref name="body"/> over fixed blocks of <see cref="OptimizerGrain"/> elements in parallel and combines the
-    /// per-block results in block order, so the result does not depend on the thread count.
+    /// per-block results in block order into <paramref name="result"/>, so it does not depend on the thread count.
     /// </summary>
-    private static double[] BlockSums(long count, int width, BlockBody body, bool combineWithMax = false)
+    private static void BlockSums<TBlock>(long count, TBlock body, Span<double> result, bool combineWithMax = false) where TBlock : struct, IBlockBody
     {
+        int width = result.Length;
         long blocks = Math.Max(1, (count + OptimizerGrain - 1) / OptimizerGrain);
-        var partials = new double[blocks * width];
-        CpuParallel.For(blocks, 1, (first, last) =>
-        {
-            for (long block = first; block < last; block++)
-            {
-                long start = block * OptimizerGrain;
-                body(start, Math.Min(count, start + OptimizerGrain), partials.AsSpan((int)(block * width), width));
-            }
-        });
-        var result = new double[width];
+        double[] partials = System.Buffers.ArrayPool<double>.Shared.Rent(checked((int)(blocks * width)));
+        CpuParallel.For(blocks, 1, new Blocks<TBlock> { Count = count, Width = width, Partials = partials, Body = body });
+        result.Clear();
         for (long block = 0; block < blocks; block++)
         {
             for (int k = 0; k < width; k++)
@@ -208,6 +234,23 @@ public sealed unsafe partial class CpuBackend
                 result[k] = combineWithMax ? Math.Max(result[k], value) : result[k] + value;
             }
         }
-        return result;
+        System.Buffers.ArrayPool<double>.Shared.Return(partials);
+    }
+
+    private struct Blocks<TBlock> : IRangeBody where TBlock : struct, IBlockBody
+    {
+        public long Count;
+        public int Width;
+        public double[] Partials;
+        public TBlock Body;
+
+        public void Run(long first, long last)
+        {
+            for (long block = first; block < last; block++)
+            {
+                long start = block * OptimizerGrain;
+                Body.Block(start, Math.Min(Count, start + OptimizerGrain), Partials.AsSpan((int)(block * Width), Width));
+            }
+        }
     }
 }

@@ -18,23 +18,34 @@ public sealed unsafe partial class CpuBackend
         bool indices = op is ReduceOp.ArgMax or ReduceOp.ArgMin;
         float* pr = indices ? null : result.Ptr<float>();
         long* pi = indices ? result.Ptr<long>() : null;
-        CpuParallel.For(rows, Math.Max(1, 16384 / Math.Max(cols, 1)), (start, end) =>
+        CpuParallel.For(rows, Math.Max(1, 16384 / Math.Max(cols, 1)), new ReduceRowsBody { Op = op, Cols = cols, X = px, Result = pr, Indices = pi });
+    }
+
+    private struct ReduceRowsBody : IRangeBody
+    {
+        public ReduceOp Op;
+        public int Cols;
+        public float* X, Result;
+        public long* Indices;
+
+        public readonly void Run(long start, long end)
         {
+            int cols = Cols;
             for (long r = start; r < end; r++)
             {
-                var row = new ReadOnlySpan<float>(px + r * cols, cols);
-                switch (op)
+                var row = new ReadOnlySpan<float>(X + r * cols, cols);
+                switch (Op)
                 {
-                    case ReduceOp.Sum: pr[r] = (float)AccurateSum(row); break;
-                    case ReduceOp.Mean: pr[r] = (float)(AccurateSum(row) / cols); break;
-                    case ReduceOp.Max: pr[r] = TensorPrimitives.Max(row); break;
-                    case ReduceOp.Min: pr[r] = TensorPrimitives.Min(row); break;
-                    case ReduceOp.ArgMax: pi[r] = TensorPrimitives.IndexOfMax(row); break;
-                    case ReduceOp.ArgMin: pi[r] = TensorPrimitives.IndexOfMin(row); break;
-                    default: pr[r] = LogSumExp(row); break;
+                    case ReduceOp.Sum: Result[r] = (float)AccurateSum(row); break;
+                    case ReduceOp.Mean: Result[r] = (float)(AccurateSum(row) / cols); break;
+                    case ReduceOp.Max: Result[r] = TensorPrimitives.Max(row); break;
+                    case ReduceOp.Min: Result[r] = TensorPrimitives.Min(row); break;
+                    case ReduceOp.ArgMax: Indices[r] = TensorPrimitives.IndexOfMax(row); break;
+                    case ReduceOp.ArgMin: Indices[r] = TensorPrimitives.IndexOfMin(row); break;
+                    default: Result[r] = LogSumExp(row); break;
                 }
             }
-        });
+        }
     }
 
     /// <summary>Elements <see cref="AccurateSum"/> adds in float before the partial sum joins the double total.</summary>
@@ -64,20 +75,30 @@ public sealed unsafe partial class CpuBackend
         float* px = x.Ptr<float>(), pr = result.Ptr<float>();
         int chunks = (inner + ColumnChunk - 1) / ColumnChunk;
         long tasks = (long)outer * chunks;
-        CpuParallel.For(tasks, Math.Max(1, ElementGrain / Math.Max(1, (long)reduced * Math.Min(inner, ColumnChunk))), (start, end) =>
+        CpuParallel.For(tasks, Math.Max(1, ElementGrain / Math.Max(1, (long)reduced * Math.Min(inner, ColumnChunk))),
+            new ReduceColumnsBody { Op = op, Chunks = chunks, Reduced = reduced, Inner = inner, X = px, Result = pr });
+    }
+
+    private struct ReduceColumnsBody : IRangeBody
+    {
+        public ReduceOp Op;
+        public int Chunks, Reduced, Inner;
+        public float* X, Result;
+
+        public readonly void Run(long start, long end)
         {
             Span<float> partial = stackalloc float[ColumnChunk];
             Span<double> total = stackalloc double[ColumnChunk];
             for (long task = start; task < end; task++)
             {
-                long o = task / chunks;
-                int c0 = (int)(task % chunks) * ColumnChunk, width = Math.Min(ColumnChunk, inner - c0);
-                float* column = px + o * reduced * inner + c0;
-                var target = new Span<float>(pr + o * inner + c0, width);
-                if (op is ReduceOp.Max or ReduceOp.Min) ExtremeOfColumns(op, column, reduced, inner, target);
-                else SumColumns(column, reduced, inner, partial[..width], total[..width], target, op == ReduceOp.Mean);
+                long o = task / Chunks;
+                int c0 = (int)(task % Chunks) * ColumnChunk, width = Math.Min(ColumnChunk, Inner - c0);
+                float* column = X + o * Reduced * Inner + c0;
+                var target = new Span<float>(Result + o * Inner + c0, width);
+                if (Op is ReduceOp.Max or ReduceOp.Min) ExtremeOfColumns(Op, column, Reduced, Inner, target);
+                else SumColumns(column, Reduced, Inner, partial[..width], total[..width], target, Op == ReduceOp.Mean);
             }
-        });
+        }
     }
 
     /// <summary>Column sums of rows × width values (rows <paramref name="stride"/> apart): float within blocks of rows, double across.</summary>

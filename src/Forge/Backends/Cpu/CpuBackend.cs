@@ -35,51 +35,73 @@ public sealed unsafe partial class CpuBackend : IBackend
 
     private static void CopyStrided(Tensor source, Tensor destination)
     {
-        var layout = new StridedLayout(destination.Shape, source.Strides, destination.Strides);
-        DType from = source.DType, to = destination.DType;
-        byte* src = (byte*)source.Storage.Pointer;
-        byte* dst = (byte*)destination.Storage.Pointer;
-        long srcOffset = source.StorageOffset, dstOffset = destination.StorageOffset;
-        int inner = layout.Inner;
-        long ss = layout.InnerStrides[0], ds = layout.InnerStrides[1];
-        int srcSize = from.SizeOf(), dstSize = to.SizeOf();
-        CpuParallel.For(layout.Rows, Math.Max(1, 16384 / Math.Max(inner, 1)), (start, end) =>
+        var body = new CopyRows
+        {
+            Layout = new StridedLayout(destination.Shape, source.Strides, destination.Strides),
+            From = source.DType,
+            To = destination.DType,
+            Source = (byte*)source.Storage.Pointer + source.StorageOffset * source.DType.SizeOf(),
+            Destination = (byte*)destination.Storage.Pointer + destination.StorageOffset * destination.DType.SizeOf(),
+        };
+        CpuParallel.For(body.Layout.Rows, Math.Max(1, 16384 / Math.Max(body.Layout.Inner, 1)), body);
+    }
+
+    private struct CopyRows : IRangeBody
+    {
+        public StridedLayout Layout;
+        public DType From, To;
+        public byte* Source, Destination;
+
+        public readonly void Run(long start, long end)
         {
             Span<long> offsets = stackalloc long[2];
+            int inner = Layout.Inner, srcSize = From.SizeOf(), dstSize = To.SizeOf();
+            long ss = Layout.InnerStride(0), ds = Layout.InnerStride(1);
             for (long row = start; row < end; row++)
             {
-                layout.RowOffsets(row, offsets);
-                byte* s = src + (srcOffset + offsets[0]) * srcSize;
-                byte* d = dst + (dstOffset + offsets[1]) * dstSize;
-                if (from == to && ss == 1 && ds == 1) Buffer.MemoryCopy(s, d, (long)inner * dstSize, (long)inner * srcSize);
-                else if (from == to) CopySameType(s, d, inner, ss, ds, srcSize);
-                else ConvertRow(from, s, ss, to, d, ds, inner);
+                Layout.RowOffsets(row, offsets);
+                byte* s = Source + offsets[0] * srcSize;
+                byte* d = Destination + offsets[1] * dstSize;
+                if (From == To && ss == 1 && ds == 1) Buffer.MemoryCopy(s, d, (long)inner * dstSize, (long)inner * srcSize);
+                else if (From == To) CopySameType(s, d, inner, ss, ds, srcSize);
+                else ConvertRow(From, s, ss, To, d, ds, inner);
             }
-        });
+        }
     }
 
     /// <inheritdoc />
     public void Fill(Tensor destination, double value)
     {
-        var layout = new StridedLayout(destination.Shape, destination.Strides);
-        DType dtype = destination.DType;
-        int size = dtype.SizeOf();
-        byte* dst = (byte*)destination.Storage.Pointer;
-        long baseOffset = destination.StorageOffset;
-        long stride = layout.InnerStrides[0];
-        int inner = layout.Inner;
-        float f = (float)value;
-        CpuParallel.For(layout.Rows, Math.Max(1, 16384 / Math.Max(inner, 1)), (start, end) =>
+        var body = new FillRows
+        {
+            Layout = new StridedLayout(destination.Shape, destination.Strides),
+            DType = destination.DType,
+            Destination = (byte*)destination.Storage.Pointer + destination.StorageOffset * destination.DType.SizeOf(),
+            Value = value,
+        };
+        CpuParallel.For(body.Layout.Rows, Math.Max(1, 16384 / Math.Max(body.Layout.Inner, 1)), body);
+    }
+
+    private struct FillRows : IRangeBody
+    {
+        public StridedLayout Layout;
+        public DType DType;
+        public byte* Destination;
+        public double Value;
+
+        public readonly void Run(long start, long end)
         {
             Span<long> offsets = stackalloc long[1];
+            int inner = Layout.Inner, size = DType.SizeOf();
+            long stride = Layout.InnerStride(0);
             for (long row = start; row < end; row++)
             {
-                layout.RowOffsets(row, offsets);
-                byte* d = dst + (baseOffset + offsets[0]) * size;
-                if (dtype == DType.Float32 && stride == 1) new Span<float>(d, inner).Fill(f);
-                else for (int i = 0; i < inner; i++) Write(dtype, d + i * stride * size, value);
+                Layout.RowOffsets(row, offsets);
+                byte* d = Destination + offsets[0] * size;
+                if (DType == DType.Float32 && stride == 1) new Span<float>(d, inner).Fill((float)Value);
+                else for (int i = 0; i < inner; i++) Write(DType, d + i * stride * size, Value);
             }
-        });
+        }
     }
 
     private static void CopySameType(byte* s, byte* d, int count, long ss, long ds, int size)

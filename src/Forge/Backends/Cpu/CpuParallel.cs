@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
 
@@ -11,7 +12,7 @@ namespace Forge.Backends.Cpu;
 /// hundreds of short regions separated by a little serial work, and waking a sleeping thread for each (as the thread pool
 /// does) costs about 0.1 ms every time.
 /// </summary>
-public static class CpuParallel
+public static unsafe class CpuParallel
 {
     /// <summary>Chunks per thread: threads that finish early (or whose core is shared with other work) take the rest.</summary>
     private const int ChunksPerThread = 4;
@@ -27,33 +28,50 @@ public static class CpuParallel
     }
 
     /// <summary>Runs <paramref name="body"/>(start, end) over chunks of [0, count), each at least <paramref name="grain"/> long (but the last).</summary>
-    public static void For(long count, long grain, Action<long, long> body) => For(count, grain, ChunksPerThread, body);
+    public static void For(long count, long grain, Action<long, long> body)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        Run(count, grain, ChunksPerThread, body, null, &InvokeAction);
+    }
+
+    /// <summary>
+    /// <see cref="For(long, long, Action{long, long})"/> with the body a struct (a kernel's operands and the loop over a chunk), so
+    /// that starting the loop allocates nothing: the threads run the copy of <paramref name="body"/> on this call's stack.
+    /// </summary>
+    internal static void For<TBody>(long count, long grain, TBody body) where TBody : struct, IRangeBody =>
+        Run(count, grain, ChunksPerThread, null, Unsafe.AsPointer(ref body), &InvokeBody<TBody>);
 
     /// <summary>
     /// Runs <paramref name="body"/> over [0, count) with every index a chunk of its own (on one thread, one call for all): for a
     /// few long tasks (a matrix product's blocks), where a thread that comes free should not wait while another runs a chunk
     /// of several.
     /// </summary>
-    internal static void ForEach(long count, Action<long, long> body) => For(count, 1, Region.MaxChunks, body);
+    internal static void ForEach<TBody>(long count, TBody body) where TBody : struct, IRangeBody =>
+        Run(count, 1, Region.MaxChunks, null, Unsafe.AsPointer(ref body), &InvokeBody<TBody>);
 
-    private static void For(long count, long grain, int chunksPerThread, Action<long, long> body)
+    private static void InvokeAction(object? target, void* state, long start, long end) => ((Action<long, long>)target!)(start, end);
+
+    private static void InvokeBody<TBody>(object? target, void* state, long start, long end) where TBody : struct, IRangeBody =>
+        Unsafe.AsRef<TBody>(state).Run(start, end);
+
+    /// <summary>Runs the loop body given as <paramref name="run"/> with its <paramref name="target"/> object or <paramref name="state"/> pointer.</summary>
+    private static void Run(long count, long grain, int chunksPerThread, object? target, void* state, delegate*<object?, void*, long, long, void> run)
     {
-        ArgumentNullException.ThrowIfNull(body);
         if (count <= 0) return;
         int workers = threads;
         long chunks = Math.Min(Math.Min(workers == 1 ? 1 : (long)chunksPerThread * workers, Region.MaxChunks), Math.Max(1, count / Math.Max(grain, 1)));
         if (chunks <= 1)
         {
-            body(0, count);
+            run(target, state, 0, count);
             return;
         }
         long per = (count + chunks - 1) / chunks;
         chunks = (count + per - 1) / per;
         WorkerPool current = pool is { Size: var size } existing && size == workers ? existing : CreatePool(workers);
-        if (!current.TryRun((int)chunks, per, count, body))
+        if (!current.TryRun((int)chunks, per, count, target, state, run))
         {
             // The pool is busy (a nested region, or another thread's): run the same chunks here, in order.
-            for (long c = 0; c < chunks; c++) body(c * per, Math.Min(count, (c + 1) * per));
+            for (long c = 0; c < chunks; c++) run(target, state, c * per, Math.Min(count, (c + 1) * per));
         }
     }
 
@@ -94,10 +112,16 @@ public static class CpuParallel
         private long count;
 
         [FieldOffset(16)]
-        private Action<long, long>? body;
+        private object? target;
 
         [FieldOffset(24)]
         private ExceptionDispatchInfo? failure;
+
+        [FieldOffset(32)]
+        private void* state;
+
+        [FieldOffset(40)]
+        private delegate*<object?, void*, long, long, void> run;
 
         /// <summary>Loop number (high 32 bits), chunk count (next 16) and next unclaimed chunk (low 16).</summary>
         [FieldOffset(64)]
@@ -111,11 +135,13 @@ public static class CpuParallel
         public ExceptionDispatchInfo? Failure => failure;
 
         /// <summary>Sets up the next loop; only the pool's owner calls this, once the previous loop <see cref="IsDone"/>.</summary>
-        public void Start(int chunks, long per, long count, Action<long, long> body)
+        public void Start(int chunks, long per, long count, object? target, void* state, delegate*<object?, void*, long, long, void> run)
         {
             this.per = per;
             this.count = count;
-            this.body = body;
+            this.target = target;
+            this.state = state;
+            this.run = run;
             failure = null;
             Volatile.Write(ref pending, chunks);
             long loop = (Volatile.Read(ref claim) >> 32) + 1;
@@ -134,7 +160,7 @@ public static class CpuParallel
                 try
                 {
                     long start = c * per;
-                    body!(start, Math.Min(count, start + per));
+                    run(target, state, start, Math.Min(count, start + per));
                 }
                 catch (Exception e)
                 {
@@ -147,8 +173,12 @@ public static class CpuParallel
             }
         }
 
-        /// <summary>Lets go of the finished loop's body (and what it captured).</summary>
-        public void Clear() => body = null;
+        /// <summary>Lets go of the finished loop's body (and what it captured, or the caller's stack).</summary>
+        public void Clear()
+        {
+            target = null;
+            state = null;
+        }
     }
 
     /// <summary>
@@ -184,14 +214,14 @@ public static class CpuParallel
         public int Size { get; }
 
         /// <summary>Runs a loop on this thread and the workers; false (nothing run) when the pool is busy or this is a worker.</summary>
-        public bool TryRun(int chunks, long per, long count, Action<long, long> body)
+        public bool TryRun(int chunks, long per, long count, object? target, void* state, delegate*<object?, void*, long, long, void> run)
         {
             if (inRegion || !Monitor.TryEnter(gate)) return false;
             inRegion = true;
             ExceptionDispatchInfo? failure = null;
             try
             {
-                region.Start(chunks, per, count, body);
+                region.Start(chunks, per, count, target, state, run);
                 Volatile.Write(ref current, region);
                 Interlocked.Increment(ref generation);
                 if (Volatile.Read(ref sleepers) > 0) Wake();
@@ -251,4 +281,11 @@ public static class CpuParallel
             }
         }
     }
+}
+
+/// <summary>The body of a parallel loop as a struct: its fields are the loop's operands, <see cref="Run"/> does one chunk.</summary>
+internal interface IRangeBody
+{
+    /// <summary>Runs indices [start, end).</summary>
+    void Run(long start, long end);
 }

@@ -141,10 +141,26 @@ internal static unsafe class Gemm
     private static void SerialPerThread<TKernel>(int batch, int m, int n, int k, StridedMatrix a, StridedMatrix b, float* c, long ldc, long batchStrideC,
         bool accumulate, float* bias, Structure shape)
         where TKernel : struct, IMicroKernel =>
-        CpuParallel.For(batch, 1, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
+        CpuParallel.For(batch, 1, new PerThread<TKernel>
         {
-            for (long i = start; i < end; i++) Serial<TKernel>(m, n, k, a.At(i), b.At(i), c + i * batchStrideC, ldc, accumulate, bias, shape);
+            M = m, N = n, K = k, A = a, B = b, C = c, Ldc = ldc, BatchStrideC = batchStrideC, Accumulate = accumulate, Bias = bias, Shape = shape,
         });
+
+    private struct PerThread<TKernel> : IRangeBody where TKernel : struct, IMicroKernel
+    {
+        public int M, N, K;
+        public StridedMatrix A, B;
+        public float* C, Bias;
+        public long Ldc, BatchStrideC;
+        public bool Accumulate;
+        public Structure Shape;
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public readonly void Run(long start, long end)
+        {
+            for (long i = start; i < end; i++) Serial<TKernel>(M, N, K, A.At(i), B.At(i), C + i * BatchStrideC, Ldc, Accumulate, Bias, Shape);
+        }
+    }
 
     /// <summary>
     /// One product on several threads that share its packed B, one depth and column block at a time: tasks (a block of rows,
@@ -191,54 +207,73 @@ internal static unsafe class Gemm
             // With several panel groups per row block, A is packed once with B rather than by each of its block's tasks.
             return new Block(jc, nc, panels, groups, groups > 1 ? tiles : 0, pc, Math.Min(kcMax, k - pc), packedB, packedB + (long)ncMax * kcMax);
         }
-        // The pass being run: the tasks of block `current`, then the packing of block `next` in `packTasks` near-equal shares of
-        // its panels and shared A tiles (threads that finish their last task early take these instead of waiting).
-        Block current = default, next = Describe(0);
-        int runTasks = 0, packTasks = 0;
-        Action<long, long> pass = [MethodImpl(MethodImplOptions.AggressiveOptimization)] (first, last) =>
+        // Each pass runs the tasks of block Current, then packs block Next in PackTasks near-equal shares of its panels and
+        // shared A tiles (threads that finish their last task early take these instead of waiting).
+        var pass = new SharedPass<TKernel>
         {
-            for (long task = first; task < last; task++)
-            {
-                if (task >= runTasks)
-                {
-                    int share = (int)task - runTasks, units = next.Panels + next.SharedTiles;
-                    Pack(next, Share(units, packTasks, share), Share(units, packTasks, share + 1));
-                    continue;
-                }
-                int block = (int)(task / current.Groups), group = (int)(task % current.Groups);
-                int ic = Share(tiles, rowBlocks, block) * mr, mc = Math.Min(m, Share(tiles, rowBlocks, block + 1) * mr) - ic;
-                int jr0 = Share(current.Panels, current.Groups, group) * nr, jr1 = Math.Min(current.Nc, Share(current.Panels, current.Groups, group + 1) * nr);
-                if (mc <= 0 || jr0 >= jr1) continue;
-                Workspace workspace = Workspace.ForCurrentThread(current.SharedTiles > 0 ? 0 : (long)blockRows * kcMax, 0, mr * nr);
-                float* packedA = current.PackedA + (long)ic * current.Kc;
-                if (current.SharedTiles == 0)
-                {
-                    packedA = workspace.A;
-                    PackA(a.Offset(ic, current.Pc), mc, current.Kc, mr, packedA);
-                }
-                bool add = accumulate || current.Pc > 0;
-                float* blockBias = bias != null && current.Pc == 0 ? bias + current.Jc : null;
-                Macro<TKernel>(mc, jr0, jr1, current.Kc, packedA, current.PackedB, c + ic * ldc + current.Jc, ldc, add, blockBias, workspace.Tile,
-                    shape.At(ic, current.Jc, current.Pc));
-            }
+            M = m, K = k, A = a, B = b, C = c, Ldc = ldc, Accumulate = accumulate, Bias = bias, Shape = shape,
+            Tiles = tiles, RowBlocks = rowBlocks, BlockRows = blockRows, KcMax = kcMax, Next = Describe(0),
         };
         for (int index = 0; index <= blocks; index++)
         {
-            packTasks = index < blocks ? Math.Min(wanted, next.Panels + next.SharedTiles) : 0;
-            CpuParallel.ForEach(runTasks + packTasks, pass);
-            current = next;
-            runTasks = rowBlocks * current.Groups;
-            if (index + 1 < blocks) next = Describe(index + 1);
+            pass.PackTasks = index < blocks ? Math.Min(wanted, pass.Next.Panels + pass.Next.SharedTiles) : 0;
+            CpuParallel.ForEach(pass.RunTasks + pass.PackTasks, pass);
+            pass.Current = pass.Next;
+            pass.RunTasks = rowBlocks * pass.Current.Groups;
+            if (index + 1 < blocks) pass.Next = Describe(index + 1);
+        }
+    }
+
+    /// <summary>One parallel pass of <see cref="Shared"/>: tasks [0, RunTasks) of block Current, then the packing of block Next.</summary>
+    private struct SharedPass<TKernel> : IRangeBody where TKernel : struct, IMicroKernel
+    {
+        public int M, K, Tiles, RowBlocks, BlockRows, KcMax, RunTasks, PackTasks;
+        public StridedMatrix A, B;
+        public float* C, Bias;
+        public long Ldc;
+        public bool Accumulate;
+        public Structure Shape;
+        public Block Current, Next;
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public readonly void Run(long first, long last)
+        {
+            int mr = TKernel.Rows, nr = TKernel.Columns;
+            for (long task = first; task < last; task++)
+            {
+                if (task >= RunTasks)
+                {
+                    int share = (int)task - RunTasks, units = Next.Panels + Next.SharedTiles;
+                    Pack(Next, Share(units, PackTasks, share), Share(units, PackTasks, share + 1));
+                    continue;
+                }
+                int block = (int)(task / Current.Groups), group = (int)(task % Current.Groups);
+                int ic = Share(Tiles, RowBlocks, block) * mr, mc = Math.Min(M, Share(Tiles, RowBlocks, block + 1) * mr) - ic;
+                int jr0 = Share(Current.Panels, Current.Groups, group) * nr, jr1 = Math.Min(Current.Nc, Share(Current.Panels, Current.Groups, group + 1) * nr);
+                if (mc <= 0 || jr0 >= jr1) continue;
+                Workspace workspace = Workspace.ForCurrentThread(Current.SharedTiles > 0 ? 0 : (long)BlockRows * KcMax, 0, mr * nr);
+                float* packedA = Current.PackedA + (long)ic * Current.Kc;
+                if (Current.SharedTiles == 0)
+                {
+                    packedA = workspace.A;
+                    PackA(A.Offset(ic, Current.Pc), mc, Current.Kc, mr, packedA);
+                }
+                bool add = Accumulate || Current.Pc > 0;
+                float* blockBias = Bias != null && Current.Pc == 0 ? Bias + Current.Jc : null;
+                Macro<TKernel>(mc, jr0, jr1, Current.Kc, packedA, Current.PackedB, C + ic * Ldc + Current.Jc, Ldc, add, blockBias, workspace.Tile,
+                    Shape.At(ic, Current.Jc, Current.Pc));
+            }
         }
 
-        // Packs units [from, to) of a block: its B panels, then (when its row blocks share them) the tiles of A.
-        void Pack(Block block, int from, int to)
+        /// <summary>Packs units [from, to) of a block: its B panels, then (when its row blocks share them) the tiles of A.</summary>
+        private readonly void Pack(Block block, int from, int to)
         {
+            int mr = TKernel.Rows, nr = TKernel.Columns;
             int first = Math.Min(from, block.Panels), last = Math.Min(to, block.Panels);
             int column = first * nr, end = Math.Min(block.Nc, last * nr);
-            if (column < end) PackB(b.Offset(block.Pc, block.Jc + column), block.Kc, end - column, nr, block.PackedB + (long)column * block.Kc);
-            int row = Math.Max(from - block.Panels, 0) * mr, rowEnd = Math.Min(m, (to - block.Panels) * mr);
-            if (row < rowEnd) PackA(a.Offset(row, block.Pc), rowEnd - row, block.Kc, mr, block.PackedA + (long)row * block.Kc);
+            if (column < end) PackB(B.Offset(block.Pc, block.Jc + column), block.Kc, end - column, nr, block.PackedB + (long)column * block.Kc);
+            int row = Math.Max(from - block.Panels, 0) * mr, rowEnd = Math.Min(M, (to - block.Panels) * mr);
+            if (row < rowEnd) PackA(A.Offset(row, block.Pc), rowEnd - row, block.Kc, mr, block.PackedA + (long)row * block.Kc);
         }
     }
 
@@ -263,30 +298,61 @@ internal static unsafe class Gemm
         int tiles = (m + mr - 1) / mr, rows = tiles * mr, depthBlocks = (k + kcMax - 1) / kcMax;
         // Depth block d of A starts at d·kcMax·rows: its tiles' panels, each mr×kc.
         float* packedA = Workspace.ForCurrentThread(0, (long)rows * k, 0).B;
-        CpuParallel.For((long)depthBlocks * tiles, 1, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (first, last) =>
+        CpuParallel.For((long)depthBlocks * tiles, 1, new PackRows<TKernel> { M = m, K = k, Tiles = tiles, Rows = rows, KcMax = kcMax, A = a, PackedA = packedA });
+        int sliceColumns = slicePanels * nr, slices = (n + sliceColumns - 1) / sliceColumns;
+        CpuParallel.ForEach(slices, new SliceTasks<TKernel>
         {
+            M = m, N = n, K = k, Rows = rows, KcMax = kcMax, SliceColumns = sliceColumns, B = b, PackedA = packedA, C = c, Ldc = ldc,
+            Accumulate = accumulate, Bias = bias, Shape = shape,
+        });
+    }
+
+    /// <summary>The first pass of <see cref="Slices"/>: packs A's tiles, depth block by depth block.</summary>
+    private struct PackRows<TKernel> : IRangeBody where TKernel : struct, IMicroKernel
+    {
+        public int M, K, Tiles, Rows, KcMax;
+        public StridedMatrix A;
+        public float* PackedA;
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public readonly void Run(long first, long last)
+        {
+            int mr = TKernel.Rows;
             for (long task = first; task < last; task++)
             {
-                int pc = (int)(task / tiles) * kcMax, row = (int)(task % tiles) * mr, kc = Math.Min(kcMax, k - pc);
-                PackA(a.Offset(row, pc), Math.Min(mr, m - row), kc, mr, packedA + (long)pc * rows + (long)row * kc);
+                int pc = (int)(task / Tiles) * KcMax, row = (int)(task % Tiles) * mr, kc = Math.Min(KcMax, K - pc);
+                PackA(A.Offset(row, pc), Math.Min(mr, M - row), kc, mr, PackedA + (long)pc * Rows + (long)row * kc);
             }
-        });
-        int sliceColumns = slicePanels * nr, slices = (n + sliceColumns - 1) / sliceColumns;
-        CpuParallel.ForEach(slices, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (first, last) =>
+        }
+    }
+
+    /// <summary>The second pass of <see cref="Slices"/>: each task packs a slice of B's columns and runs it against every row.</summary>
+    private struct SliceTasks<TKernel> : IRangeBody where TKernel : struct, IMicroKernel
+    {
+        public int M, N, K, Rows, KcMax, SliceColumns;
+        public StridedMatrix B;
+        public float* PackedA, C, Bias;
+        public long Ldc;
+        public bool Accumulate;
+        public Structure Shape;
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public readonly void Run(long first, long last)
         {
-            Workspace workspace = Workspace.ForCurrentThread((long)sliceColumns * kcMax, 0, mr * nr);
+            int mr = TKernel.Rows, nr = TKernel.Columns;
+            Workspace workspace = Workspace.ForCurrentThread((long)SliceColumns * KcMax, 0, mr * nr);
             for (long slice = first; slice < last; slice++)
             {
-                int j0 = (int)slice * sliceColumns, width = Math.Min(sliceColumns, n - j0);
-                for (int pc = 0; pc < k; pc += kcMax)
+                int j0 = (int)slice * SliceColumns, width = Math.Min(SliceColumns, N - j0);
+                for (int pc = 0; pc < K; pc += KcMax)
                 {
-                    int kc = Math.Min(kcMax, k - pc);
-                    PackB(b.Offset(pc, j0), kc, width, nr, workspace.A);
-                    Macro<TKernel>(m, 0, width, kc, packedA + (long)pc * rows, workspace.A, c + j0, ldc, accumulate || pc > 0,
-                        bias != null && pc == 0 ? bias + j0 : null, workspace.Tile, shape.At(0, j0, pc));
+                    int kc = Math.Min(KcMax, K - pc);
+                    PackB(B.Offset(pc, j0), kc, width, nr, workspace.A);
+                    Macro<TKernel>(M, 0, width, kc, PackedA + (long)pc * Rows, workspace.A, C + j0, Ldc, Accumulate || pc > 0,
+                        Bias != null && pc == 0 ? Bias + j0 : null, workspace.Tile, Shape.At(0, j0, pc));
                 }
             }
-        });
+        }
     }
 
     /// <summary>Where share <paramref name="index"/> of <paramref name="count"/> near-equal shares of <paramref name="total"/> units begins.</summary>
