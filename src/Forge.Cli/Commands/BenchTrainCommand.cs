@@ -16,6 +16,7 @@ internal sealed class BenchTrainCommand : CliCommand
     private readonly Option<int> steps = new("--steps") { Description = "Timed steps (the median is reported).", DefaultValueFactory = _ => 5 };
     private readonly Option<int> warmup = new("--warmup") { Description = "Untimed steps first.", DefaultValueFactory = _ => 2 };
     private readonly Option<int?> vocab = new("--vocab") { Description = "Vocabulary size (default: the preset's)." };
+    private readonly Option<bool> graph = new("--graph") { Description = "Capture the forward and backward pass once and replay it (a StepGraph): no managed allocation per step." };
     private readonly Option<bool> json = new("--json") { Description = "Print the result as JSON." };
     private readonly Option<bool> profile = new("--profile") { Description = "After the timed steps, time every kernel of as many more steps by operand shapes and print the slowest." };
 
@@ -24,14 +25,14 @@ internal sealed class BenchTrainCommand : CliCommand
 
     public BenchTrainCommand() : base("bench train", "Measure GPT-2 training steps per second, GFLOP/s, MFU and peak memory on random tokens.") { }
 
-    protected override IEnumerable<Option> Options => [preset, batch, sequence, steps, warmup, vocab, json, profile];
+    protected override IEnumerable<Option> Options => [preset, batch, sequence, steps, warmup, vocab, graph, json, profile];
 
     protected override int Execute(CommandContext context)
     {
         ParseResult p = context.Parse;
         Gpt2Config config = Gpt2Config.Preset(p.GetValue(preset) ?? "gpt2");
         if (p.GetValue(vocab) is int v) config = config with { VocabSize = v };
-        var bench = new TrainingBenchmark(config, p.GetValue(batch), p.GetValue(sequence));
+        var bench = new TrainingBenchmark(config, p.GetValue(batch), p.GetValue(sequence), p.GetValue(graph));
         TrainingResult result = bench.Run(p.GetValue(steps), p.GetValue(warmup));
         IReadOnlyList<(string Kernel, double CallsPerStep, double MsPerStep)> kernels = p.GetValue(profile) ? bench.Profile(p.GetValue(steps)) : [];
         CpuPeak peak = CpuPeak.Measure();
@@ -41,7 +42,7 @@ internal sealed class BenchTrainCommand : CliCommand
             var report = new JsonObject
             {
                 ["preset"] = p.GetValue(preset), ["parameters"] = bench.Model.ParameterCount, ["batch"] = bench.Batch, ["seq"] = bench.Seq,
-                ["threads"] = CpuParallel.Threads,
+                ["threads"] = CpuParallel.Threads, ["step_graph"] = bench.UsesStepGraph,
                 ["ms_per_step"] = BenchReport.Round(result.MsPerStep, 2), ["best_ms_per_step"] = BenchReport.Round(result.BestMsPerStep, 2),
                 ["tokens_per_s"] = BenchReport.Round(result.TokensPerSecond, 2), ["gflops"] = BenchReport.Round(result.Gflops, 2),
                 ["mfu"] = BenchReport.Round(mfu, 4), ["peak_gflops"] = BenchReport.Round(peak.Gflops, 1), ["clock_ghz"] = BenchReport.Round(peak.ClockGHz, 2),
@@ -61,7 +62,7 @@ internal sealed class BenchTrainCommand : CliCommand
         }
         TextWriter o = context.Output;
         o.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"GPT-2 {p.GetValue(preset)} ({bench.Model.ParameterCount:N0} parameters), batch {bench.Batch} × seq {bench.Seq}, {CpuParallel.Threads} threads"));
+            $"GPT-2 {p.GetValue(preset)} ({bench.Model.ParameterCount:N0} parameters), batch {bench.Batch} × seq {bench.Seq}, {CpuParallel.Threads} threads{(bench.UsesStepGraph ? ", replaying a step graph" : "")}"));
         o.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{result.MsPerStep:F1} ms/step (median of {result.StepMs.Count}; best {result.BestMsPerStep:F1}), {result.TokensPerSecond:F1} tokens/s, {result.Gflops:F1} GFLOP/s"));
         o.WriteLine(string.Create(CultureInfo.InvariantCulture,

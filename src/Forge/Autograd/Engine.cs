@@ -145,8 +145,15 @@ internal static class Engine
     /// </summary>
     private static void Accumulate(Tensor tensor, Tensor grad, bool createGraph, bool transfer, bool disposable)
     {
-        if (createGraph) tensor.Grad = tensor.Grad is { } existing ? existing.Add(grad) : grad;
-        else if (!tensor.AccumulateIntoGrad(grad, disposable)) tensor.Grad = transfer ? grad.Detach() : grad.Detach().Clone();
+        if (createGraph) StoreGrad(tensor, tensor.Grad is { } existing ? existing.Add(grad) : grad);
+        else if (!tensor.AccumulateIntoGrad(grad, disposable)) StoreGrad(tensor, transfer ? grad.Detach() : grad.Detach().Clone());
+    }
+
+    /// <summary>Sets a tensor's gradient; a <see cref="StepGraph"/> being captured sets it again at each replay (after ZeroGrad to none).</summary>
+    private static void StoreGrad(Tensor tensor, Tensor grad)
+    {
+        tensor.Grad = grad;
+        StepGraph.Capturing?.AddHostWork(tensor.GradSetter(grad));
     }
 
     /// <summary>

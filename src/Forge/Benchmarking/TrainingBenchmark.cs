@@ -9,20 +9,27 @@ namespace Forge.Benchmarking;
 
 /// <summary>
 /// Times GPT-2 training steps as the Trainer runs them (forward, loss, backward, gradient clipping at 1.0, AdamW at lr 3e-4)
-/// on random tokens, each step in a <see cref="TensorScope"/> with gradient buffers kept.
+/// on random tokens, each step in a <see cref="TensorScope"/> with gradient buffers kept; or, with a step graph, the forward
+/// and backward pass captured once into a <see cref="StepGraph"/> and replayed (clipping and AdamW run as they are).
 /// </summary>
 public sealed class TrainingBenchmark
 {
     private readonly Tensor inputs, targets;
     private readonly IReadOnlyList<Parameter> parameters;
+    private StepGraph? graph;
+    private Tensor? graphLoss;
 
-    /// <summary>A randomly initialized model of <paramref name="config"/> (seed 1) and random tokens of <paramref name="batch"/> × <paramref name="seq"/>.</summary>
-    public TrainingBenchmark(Gpt2Config config, int batch, int seq)
+    /// <summary>
+    /// A randomly initialized model of <paramref name="config"/> (seed 1) and random tokens of <paramref name="batch"/> × <paramref name="seq"/>;
+    /// with <paramref name="useStepGraph"/>, the first step captures the forward and backward pass and later steps replay it.
+    /// </summary>
+    public TrainingBenchmark(Gpt2Config config, int batch, int seq, bool useStepGraph = false)
     {
         ArgumentNullException.ThrowIfNull(config);
         if (batch < 1 || seq < 1) throw new ForgeException($"Batch and sequence length must be at least 1, found {batch} and {seq}.");
         if (seq > config.NPositions) throw new ForgeException($"Sequence length {seq} is longer than the model's {config.NPositions} positions.");
         Config = config;
+        UsesStepGraph = useStepGraph;
         Batch = batch;
         Seq = seq;
         Model = new Gpt2LanguageModel(config, seed: 1);
@@ -36,6 +43,9 @@ public sealed class TrainingBenchmark
 
     /// <summary>The model's configuration.</summary>
     public Gpt2Config Config { get; }
+
+    /// <summary>Whether steps replay a captured <see cref="StepGraph"/> of the forward and backward pass.</summary>
+    public bool UsesStepGraph { get; }
 
     /// <summary>Sequences per step.</summary>
     public int Batch { get; }
@@ -55,6 +65,7 @@ public sealed class TrainingBenchmark
     /// <summary>One training step; returns the loss.</summary>
     public double Step()
     {
+        if (UsesStepGraph) return GraphStep();
         using var scope = TensorScope.Begin();
         Optimizer.ZeroGrad(setToNone: false);
         Tensor loss = Model.Loss(inputs, targets);
@@ -63,12 +74,31 @@ public sealed class TrainingBenchmark
         return loss.Item();
     }
 
+    private double GraphStep()
+    {
+        if (graph is null)
+        {
+            graph = StepGraph.Capture(() =>
+            {
+                Optimizer.ZeroGrad(setToNone: false);
+                graphLoss = Model.Loss(inputs, targets);
+                graphLoss.Backward();
+            });
+        }
+        else
+        {
+            graph.Replay();
+        }
+        Optimizer.Step(GradientClipping.ClipCoefficient(1.0f, GradientClipping.GetTotalNorm(parameters)));
+        return graphLoss!.Item();
+    }
+
     /// <summary>Runs <paramref name="warmup"/> untimed steps, then <paramref name="steps"/> timed ones.</summary>
     public TrainingResult Run(int steps, int warmup)
     {
         if (steps < 1 || warmup < 0) throw new ForgeException($"Need at least 1 timed step and no negative warm-up, found {steps} and {warmup}.");
         for (int i = 0; i < warmup; i++) Step();
-        var times = new List<double>();
+        var times = new List<double>(steps);
         ProcessStats before = ProcessStats.Now();
         double loss = 0;
         for (int i = 0; i < steps; i++)

@@ -43,9 +43,8 @@ internal static partial class CpuMemoryPool
     /// </summary>
     public static object Rent(int words, bool zeroed, out long[] array)
     {
+        words = ArrayWords(words);
         long bytes = words * 8L;
-        // Small sizes change from call to call (attention over a growing cache), so they are pooled by powers of two.
-        if (bytes < MinimumBytes) bytes = (words = (int)BitOperations.RoundUpToPowerOf2((uint)words)) * 8L;
         SizeClass size = Sizes.GetOrAdd(words, _ => new SizeClass());
         Interlocked.Exchange(ref size.LastUsed, Interlocked.Read(ref collections));
         if (size.Arrays.TryTake(out long[]? reused))
@@ -63,6 +62,12 @@ internal static partial class CpuMemoryPool
         }
         return bytes < MinimumBytes ? array : new Lease(array);
     }
+
+    /// <summary>
+    /// The length of the array <see cref="Rent"/> gives for <paramref name="words"/>: small sizes change from call to call
+    /// (attention over a growing cache), so they are pooled by powers of two.
+    /// </summary>
+    public static int ArrayWords(int words) => words * 8L < MinimumBytes ? (int)BitOperations.RoundUpToPowerOf2((uint)words) : words;
 
     /// <summary>Takes back the array of an owner that <see cref="Rent"/> returned; the caller must not touch the array again.</summary>
     public static void Release(object owner)
@@ -129,6 +134,9 @@ internal static partial class CpuMemoryPool
     /// <summary>Owns one pooled array for a storage's lifetime and returns it to the pool when collected, or earlier when released.</summary>
     internal sealed class Lease(long[] array) : IDisposable
     {
+        /// <summary>The array owned.</summary>
+        public long[] Array => array;
+
         /// <summary>Returns the array now (a <see cref="TensorScope"/> ended); the finalizer then has nothing left to do.</summary>
         public void Dispose()
         {

@@ -59,24 +59,74 @@ public sealed unsafe class Storage
     /// <summary>True when the memory came from <see cref="CpuMemoryPool"/>, which takes it back on <see cref="Release"/>.</summary>
     private bool Pooled { get; }
 
+    /// <summary>The <see cref="StepGraph"/> this storage was allocated in the capture of: only the graph releases it.</summary>
+    private StepGraph? graph;
+
+    /// <summary>Set once the capturing graph took this storage's memory back for a later allocation of the capture.</summary>
+    private bool recycled;
+
+    private bool OwnedByGraph => graph is not null;
+
     /// <summary>
     /// Allocates CPU memory for <paramref name="length"/> elements from <see cref="CpuMemoryPool"/>; zeroed when asked. The
-    /// innermost <see cref="TensorScope"/> of this thread, if any, releases it when it ends.
+    /// <see cref="StepGraph"/> being captured on this thread owns it, or else the innermost <see cref="TensorScope"/>, if any,
+    /// releases it when it ends.
     /// </summary>
     internal static Storage AllocateCpu(DType dtype, long length, bool zeroed)
     {
         if (length < 0) throw new ForgeException($"Cannot allocate a storage of {length} elements.");
         long words = (length * dtype.SizeOf() + 7) / 8;
         if (words > Array.MaxLength) throw new ForgeException($"Cannot allocate {length} elements of {dtype}: more than the {Array.MaxLength * 8L} bytes one CPU storage can hold.");
-        object owner = CpuMemoryPool.Rent((int)Math.Max(words, 1), zeroed, out long[] array);
+        StepGraph? capturing = StepGraph.Capturing;
+        if (capturing is null || !capturing.TryReuse((int)Math.Max(words, 1), zeroed, out object? owner, out long[]? array))
+        {
+            owner = CpuMemoryPool.Rent((int)Math.Max(words, 1), zeroed, out array);
+        }
         void* pointer = System.Runtime.CompilerServices.Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(array));
         var storage = new Storage(pointer, length, dtype, Device.Cpu, owner, pooled: true);
-        TensorScope.Current?.Track(storage);
+        if (capturing is not null)
+        {
+            storage.graph = capturing;
+            capturing.Track(storage, zeroed);
+        }
+        else
+        {
+            TensorScope.Current?.Track(storage);
+        }
         return storage;
     }
 
-    /// <summary>Gives a pooled array back to the pool now; later access throws. Returns false for memory the pool does not own.</summary>
+    /// <summary>
+    /// Gives a pooled array back to the pool now; later access throws. Returns false for memory the pool does not own, and for
+    /// memory a <see cref="StepGraph"/> owns (its replays still use it): released while that graph is still being captured, its
+    /// memory goes to the graph's own free list, for the capture's later allocations (replays reuse it in the same order).
+    /// </summary>
     internal bool Release()
+    {
+        if (graph is null) return ReleasePooled();
+        if (!Kept && !recycled && ReferenceEquals(graph, StepGraph.Capturing))
+        {
+            recycled = true;
+            graph.Recycle(owner!, PooledArray);
+        }
+        return false;
+    }
+
+    /// <summary>The pooled array behind this storage.</summary>
+    private long[] PooledArray => owner is CpuMemoryPool.Lease lease ? lease.Array : (long[])owner!;
+
+    /// <summary>
+    /// Marks a storage of a disposed graph released, giving its memory back to the pool when <paramref name="returnMemory"/>
+    /// (storages of one capture may share memory, which goes back once).
+    /// </summary>
+    internal void ReleaseFromGraph(bool returnMemory)
+    {
+        if (released) return;
+        released = true;
+        if (returnMemory) CpuMemoryPool.Release(owner!);
+    }
+
+    private bool ReleasePooled()
     {
         if (released || !Pooled) return false;
         released = true;
@@ -86,11 +136,12 @@ public sealed unsafe class Storage
 
     /// <summary>
     /// Exchanges the pooled memory of this storage and <paramref name="other"/> (same dtype, device and length, neither
-    /// released), so each now holds the other's elements; false, changing nothing, when either memory is not pooled.
+    /// released), so each now holds the other's elements; false, changing nothing, when either memory is not pooled or belongs to
+    /// a <see cref="StepGraph"/> (whose replays run kernels on the storages, not on the memory they held at capture).
     /// </summary>
     internal bool TrySwapMemory(Storage other)
     {
-        if (released || other.released || !Pooled || !other.Pooled
+        if (OwnedByGraph || other.OwnedByGraph || released || other.released || !Pooled || !other.Pooled
             || DType != other.DType || Device != other.Device || Length != other.Length) return false;
         (owner, other.owner) = (other.owner, owner);
         void* mine = pointer;

@@ -76,7 +76,7 @@ public partial class Tensor
     /// <summary>Uniform samples in [0, 1).</summary>
     public static Tensor Rand(int[] shape, Generator? generator = null, Device? device = null)
     {
-        var g = generator ?? Generator.Default;
+        var g = HostGenerator(generator);
         var data = new float[ShapeNumel(shape)];
         for (int i = 0; i < data.Length; i++) data[i] = g.NextFloat();
         return FromArray(data, shape).To(device ?? Device.Cpu);
@@ -85,7 +85,7 @@ public partial class Tensor
     /// <summary>Standard normal samples.</summary>
     public static Tensor Randn(int[] shape, Generator? generator = null, Device? device = null)
     {
-        var g = generator ?? Generator.Default;
+        var g = HostGenerator(generator);
         var data = new float[ShapeNumel(shape)];
         for (int i = 0; i < data.Length; i++) data[i] = (float)g.NextNormal();
         return FromArray(data, shape).To(device ?? Device.Cpu);
@@ -95,11 +95,15 @@ public partial class Tensor
     public static Tensor RandInt(long low, long high, int[] shape, Generator? generator = null, Device? device = null)
     {
         if (high <= low) throw new ForgeException($"RandInt needs low < high, found [{low}, {high}).");
-        var g = generator ?? Generator.Default;
+        var g = HostGenerator(generator);
         var data = new long[ShapeNumel(shape)];
         for (int i = 0; i < data.Length; i++) data[i] = low + g.NextInt64(high - low);
         return FromArray(data, shape).To(device ?? Device.Cpu);
     }
+
+    /// <summary>The generator a random tensor is drawn from on the host: not inside a step graph's capture, whose replays would not draw again.</summary>
+    private static Generator HostGenerator(Generator? generator) => StepGraph.Capturing is null ? generator ?? Generator.Default
+        : throw new ForgeException("A step being captured into a StepGraph cannot draw random tensors on the host (Rand, Randn, RandInt): a replay would reuse the same values. Create them outside the capture and refill them before each replay.");
 
     /// <summary>A CPU tensor holding a copy of <paramref name="data"/>; without a shape it is one-dimensional.</summary>
     public static Tensor FromArray<T>(T[] data, params int[] shape) where T : unmanaged
@@ -127,6 +131,7 @@ public partial class Tensor
     /// <summary>A copy of the elements in row-major order; <typeparamref name="T"/> must match the dtype (BFloat16 reads as ushort).</summary>
     public T[] ToArray<T>() where T : unmanaged
     {
+        ThrowIfCapturing();
         bool matches = DType == DType.BFloat16 ? typeof(T) == typeof(ushort) : DTypeOf<T>() == DType;
         if (!matches) throw new ForgeException($"ToArray<{typeof(T).Name}>() does not match dtype {DType}; convert with To(dtype) first.");
         Tensor source = Device.Type == DeviceType.Cpu ? this : To(Device.Cpu);
@@ -140,7 +145,14 @@ public partial class Tensor
     public float Item()
     {
         if (Numel != 1) throw new ForgeException($"Item() needs a tensor with one element, found shape {Format(shape)}.");
-        return To(DType.Float32).ToArray<float>()[0];
+        ThrowIfCapturing();
+        return Device.Type == DeviceType.Cpu ? (float)GetElement(0) : To(DType.Float32).ToArray<float>()[0];
+    }
+
+    private static void ThrowIfCapturing()
+    {
+        if (StepGraph.Capturing is not null)
+            throw new ForgeException("A step being captured into a StepGraph cannot read tensor values on the host (Item, ToArray): a replay would not repeat what it decided. Read them after the capture or a replay.");
     }
 
     /// <summary>A copy converted to <paramref name="dtype"/> (this tensor itself when the dtype already matches). Differentiable between float types.</summary>

@@ -239,12 +239,22 @@ public partial class Tensor
     }
 
     /// <summary>result = mask ? fill : this, elementwise over one shape, without recording.</summary>
-    private unsafe Tensor MaskedFillCore(Tensor mask, Tensor fill)
+    private Tensor MaskedFillCore(Tensor mask, Tensor fill)
     {
         Tensor result = Contiguous().Detach().Clone();
         Tensor maskDense = mask.Contiguous().Detach();
         Tensor fillDense = fill.To(DType).Contiguous().Detach();
-        int size = DType.SizeOf();
+        FillWhere(result, maskDense, fillDense);
+        StepGraph.Capturing?.AddHostWork(FillWhereAction(result, maskDense, fillDense));
+        return result;
+    }
+
+    private static Action FillWhereAction(Tensor result, Tensor maskDense, Tensor fillDense) => () => FillWhere(result, maskDense, fillDense);
+
+    /// <summary>result[i] = fill[i] where mask[i], for contiguous tensors of one shape.</summary>
+    private static unsafe void FillWhere(Tensor result, Tensor maskDense, Tensor fillDense)
+    {
+        int size = result.DType.SizeOf();
         byte* r = (byte*)result.storage.Pointer + result.offset * size;
         byte* f = (byte*)fillDense.storage.Pointer + fillDense.offset * size;
         byte* m = maskDense.Ptr<byte>();
@@ -252,9 +262,9 @@ public partial class Tensor
         {
             if (m[i] != 0) Buffer.MemoryCopy(f + i * size, r + i * size, size, size);
         }
+        GC.KeepAlive(result);
         GC.KeepAlive(maskDense);
         GC.KeepAlive(fillDense);
-        return result;
     }
 
     private Tensor Compare(CompareOp op, Tensor other)

@@ -124,8 +124,9 @@ public partial class Tensor
         if (index.DType != DType.Int64) throw new ForgeException($"IndexSelect needs an Int64 index, found {index.DType}.");
         if (index.Dim > 1) throw new ForgeException($"IndexSelect needs a 1-D index, found shape {Format(index.shape)}.");
         Tensor flat = index.Detach().Contiguous().Reshape(-1);
-        if (FirstIndexOutside(flat, shape[d]) is long bad)
-            throw new ForgeException($"IndexSelect index {bad} is out of range for dimension {dim} of size {shape[d]} (shape {Format(shape)}).");
+        int size = shape[d];
+        string shapeText = Format(shape);
+        CheckIndices(flat, size, bad => $"IndexSelect index {bad} is out of range for dimension {dim} of size {size} (shape {shapeText}).");
         return IndexSelectCore(this, d, flat);
     }
 
@@ -137,8 +138,26 @@ public partial class Tensor
         return Record(result, "IndexAddBackward", g => [IndexSelectCore(g, dim, index)], source);
     }
 
+    /// <summary>
+    /// Throws a <see cref="ForgeException"/> with the message <paramref name="error"/> makes of the first value of a contiguous
+    /// Int64 tensor outside [0, size); a <see cref="StepGraph"/> being captured checks again at each replay (kernels index
+    /// memory with the values unchecked).
+    /// </summary>
+    internal static void CheckIndices(Tensor index, long size, Func<long, string> error)
+    {
+        ThrowIfOutside(index, size, error);
+        StepGraph.Capturing?.AddHostWork(CheckIndicesAction(index, size, error));
+    }
+
+    private static Action CheckIndicesAction(Tensor index, long size, Func<long, string> error) => () => ThrowIfOutside(index, size, error);
+
+    private static void ThrowIfOutside(Tensor index, long size, Func<long, string> error)
+    {
+        if (FirstIndexOutside(index, size) is long bad) throw new ForgeException(error(bad));
+    }
+
     /// <summary>The first value of a contiguous Int64 tensor outside [0, size), or null when all are inside.</summary>
-    internal static long? FirstIndexOutside(Tensor index, long size)
+    private static long? FirstIndexOutside(Tensor index, long size)
     {
         long? outside = null;
         foreach (long value in index.Span<long>())
@@ -207,7 +226,7 @@ public partial class Tensor
                 throw new ForgeException($"{op} index shape {Format(index.shape)} is larger than the tensor's {Format(target)}"
                     + (source is null ? "" : $" or the source's {Format(source)}") + $" in dimension {k}.");
         }
-        if (FirstIndexOutside(index.Detach().Contiguous(), target[dim]) is long bad)
-            throw new ForgeException($"{op} index {bad} is out of range for dimension {dim} of size {target[dim]}.");
+        int size = target[dim];
+        CheckIndices(index.Detach().Contiguous(), size, bad => $"{op} index {bad} is out of range for dimension {dim} of size {size}.");
     }
 }

@@ -93,11 +93,7 @@ public partial class Tensor
     {
         get
         {
-            if (gradIsStale)
-            {
-                gradIsStale = false;
-                grad!.Zero();
-            }
+            ZeroStaleGrad();
             return grad;
         }
         set
@@ -114,6 +110,18 @@ public partial class Tensor
     /// </summary>
     internal void ZeroGradKeepingBuffer() => gradIsStale = grad is not null;
 
+    private void ZeroStaleGrad()
+    {
+        if (!gradIsStale) return;
+        gradIsStale = false;
+        grad!.Zero();
+    }
+
+    private void MarkGradWritten() => gradIsStale = false;
+
+    /// <summary>Work that sets <see cref="Grad"/> to <paramref name="value"/> (a step graph's replay repeats it).</summary>
+    internal Action GradSetter(Tensor value) => () => Grad = value;
+
     /// <summary>
     /// Adds <paramref name="value"/> to the gradient in place, or copies it over a gradient zeroed lazily; false when there is
     /// none. When <paramref name="disposable"/> (nothing else will read <paramref name="value"/>), the copy is a swap of memory
@@ -122,8 +130,18 @@ public partial class Tensor
     internal bool AccumulateIntoGrad(Tensor value, bool disposable)
     {
         if (grad is null) return false;
+        StepGraph? graph = StepGraph.Capturing;
+        if (gradIsStale && graph is not null && disposable && value.OwnsWholeStorage && value.DType == grad.DType && value.Shape.SequenceEqual(grad.Shape))
+        {
+            // Captured: the gradient becomes the tensor its kernel writes (set again at each replay), instead of a copy per replay.
+            Grad = value;
+            graph.AddHostWork(GradSetter(value));
+            return true;
+        }
         if (gradIsStale)
         {
+            // A replay writes the gradient whether or not it was zeroed since, so it only has to clear the flag.
+            graph?.AddHostWork(MarkGradWritten);
             gradIsStale = false;
             if (!(disposable && grad.OwnsWholeStorage && value.OwnsWholeStorage && grad.Shape.SequenceEqual(value.Shape)
                 && grad.storage.TrySwapMemory(value.storage)))
@@ -133,6 +151,8 @@ public partial class Tensor
         }
         else
         {
+            // A replay adds to the gradient: one zeroed lazily since (ZeroGrad between replays) is cleared first.
+            graph?.AddHostWork(ZeroStaleGrad);
             grad.AddInPlace(value);
         }
         return true;

@@ -77,7 +77,7 @@ public static partial class Functional
         int count = checked((int)(query.Numel / ((long)lq * e)));
         Tensor q = query.Detach().Contiguous().View(count, lq, e), k = key.Detach().Contiguous().View(count, lk, e), v = value.Detach().Contiguous().View(count, lk, ev);
         Tensor output = Tensor.Empty([count, lq, ev], DType.Float32, query.Device), logSumExp = Tensor.Empty([count, lq], DType.Float32, query.Device);
-        ulong seed = dropout != 0 ? (generator ?? Generator.Default).NextUInt64() : 0;
+        ulong seed = dropout != 0 ? StepGraph.DrawSeed(generator ?? Generator.Default) : 0;
         var backend = query.Backend;
         backend.FlashAttention(q, k, v, output, logSumExp, scale, causal, dropout, seed);
         return Tensor.Record(output.View([.. query.shape.AsSpan(0, query.Dim - 1), ev]), "FlashAttentionBackward", g =>

@@ -20,11 +20,20 @@ public static partial class Functional
     /// <summary>A Float32 tensor of 0 (probability p) and 1/(1 − p) values.</summary>
     private static Tensor DropoutMask(IReadOnlyList<int> shape, float p, Generator generator, Device device)
     {
-        float scale = 1f / (1f - p);
         Tensor mask = Tensor.Empty([.. shape]);
+        FillDropoutMask(mask, p, generator);
+        StepGraph.Capturing?.AddHostWork(FillDropoutMaskAction(mask, p, generator));
+        return mask.To(device);
+    }
+
+    private static Action FillDropoutMaskAction(Tensor mask, float p, Generator generator) => () => FillDropoutMask(mask, p, generator);
+
+    private static void FillDropoutMask(Tensor mask, float p, Generator generator)
+    {
+        float scale = 1f / (1f - p);
         Span<float> data = mask.Span<float>();
         generator.FillUniform(data);
         for (int i = 0; i < data.Length; i++) data[i] = data[i] >= p ? scale : 0f;
-        return mask.To(device);
+        GC.KeepAlive(mask);
     }
 }

@@ -21,8 +21,7 @@ public static partial class Functional
         if (padding is int pad && (pad < 0 || pad >= vocabulary))
             throw new ForgeException($"Embedding padding index {paddingIndex} is out of range for a vocabulary of {vocabulary}.");
         Tensor flat = indices.Detach().Contiguous().Reshape(-1);
-        if (Tensor.FirstIndexOutside(flat, vocabulary) is long bad)
-            throw new ForgeException($"Embedding index {bad} is out of range for a vocabulary of {vocabulary} (valid indices are 0 to {vocabulary - 1}).");
+        Tensor.CheckIndices(flat, vocabulary, bad => $"Embedding index {bad} is out of range for a vocabulary of {vocabulary} (valid indices are 0 to {vocabulary - 1}).");
         Tensor rows = Tensor.Empty([(int)flat.Numel, width], weight.DType, weight.Device);
         weight.Backend.IndexSelect(weight.Detach().Contiguous(), 0, flat, rows);
         Tensor result = rows.View([.. indices.Shape, width]);
