@@ -67,12 +67,7 @@ public class TimingBackend : DispatchProxy
         long start = Stopwatch.GetTimestamp();
         try
         {
-            return targetMethod.Invoke(inner, args);
-        }
-        catch (TargetInvocationException e) when (e.InnerException is not null)
-        {
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerException).Throw();
-            throw;
+            return targetMethod.Invoke(inner, BindingFlags.DoNotWrapExceptions, null, args, null);
         }
         finally
         {

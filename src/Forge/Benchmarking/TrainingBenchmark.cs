@@ -67,31 +67,29 @@ public sealed class TrainingBenchmark
     {
         if (UsesStepGraph) return GraphStep();
         using var scope = TensorScope.Begin();
-        Optimizer.ZeroGrad(setToNone: false);
-        Tensor loss = Model.Loss(inputs, targets);
-        loss.Backward();
-        Optimizer.Step(GradientClipping.ClipCoefficient(1.0f, GradientClipping.GetTotalNorm(parameters)));
+        Tensor loss = ForwardBackward();
+        ClipAndUpdate();
         return loss.Item();
     }
 
     private double GraphStep()
     {
-        if (graph is null)
-        {
-            graph = StepGraph.Capture(() =>
-            {
-                Optimizer.ZeroGrad(setToNone: false);
-                graphLoss = Model.Loss(inputs, targets);
-                graphLoss.Backward();
-            });
-        }
-        else
-        {
-            graph.Replay();
-        }
-        Optimizer.Step(GradientClipping.ClipCoefficient(1.0f, GradientClipping.GetTotalNorm(parameters)));
+        if (graph is null) graph = StepGraph.Capture(() => graphLoss = ForwardBackward());
+        else graph.Replay();
+        ClipAndUpdate();
         return graphLoss!.Item();
     }
+
+    /// <summary>Clears the gradients (keeping their buffers), computes the loss and its gradients; returns the loss.</summary>
+    private Tensor ForwardBackward()
+    {
+        Optimizer.ZeroGrad(setToNone: false);
+        Tensor loss = Model.Loss(inputs, targets);
+        loss.Backward();
+        return loss;
+    }
+
+    private void ClipAndUpdate() => Optimizer.Step(GradientClipping.ClipCoefficient(1.0f, GradientClipping.GetTotalNorm(parameters)));
 
     /// <summary>Runs <paramref name="warmup"/> untimed steps, then <paramref name="steps"/> timed ones.</summary>
     public TrainingResult Run(int steps, int warmup)

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using System.Runtime.CompilerServices;
-using System.Runtime.ExceptionServices;
 using Forge.Backends;
 
 namespace Forge.Tensors;
@@ -88,20 +87,9 @@ public sealed class StepGraph : IDisposable
         IBackend backend = BackendRegistry.Cpu;
         foreach (Entry entry in entries)
         {
-            if (entry.Host is { } host)
-            {
-                host();
-                continue;
-            }
-            try
-            {
-                entry.Invoker!.Invoke(backend, entry.Arguments.AsSpan());
-            }
-            catch (TargetInvocationException e) when (e.InnerException is not null)
-            {
-                ExceptionDispatchInfo.Capture(e.InnerException).Throw();
-                throw;
-            }
+            // A method invoker lets the kernel's own exception through (no TargetInvocationException around it).
+            if (entry.Host is { } host) host();
+            else entry.Invoker!.Invoke(backend, entry.Arguments.AsSpan());
         }
     }
 
@@ -231,21 +219,12 @@ public sealed class StepGraph : IDisposable
         {
             ArgumentNullException.ThrowIfNull(targetMethod);
             object?[] arguments = args ?? [];
-            bool records = ReferenceEquals(capturing, graph) && targetMethod.ReturnType == typeof(void);
-            if (ReferenceEquals(capturing, graph) && !records && targetMethod.Name is not (nameof(IBackend.Allocate) or "get_Name"))
+            bool ownThread = ReferenceEquals(capturing, graph), records = ownThread && targetMethod.ReturnType == typeof(void);
+            if (ownThread && !records && targetMethod.Name is not (nameof(IBackend.Allocate) or "get_Name"))
             {
                 throw new ForgeException($"The kernel {targetMethod.Name} returns a value to the host, which a step graph cannot replay; run it outside the capture.");
             }
-            object? result;
-            try
-            {
-                result = targetMethod.Invoke(inner, arguments);
-            }
-            catch (TargetInvocationException e) when (e.InnerException is not null)
-            {
-                ExceptionDispatchInfo.Capture(e.InnerException).Throw();
-                throw;
-            }
+            object? result = targetMethod.Invoke(inner, BindingFlags.DoNotWrapExceptions, null, arguments, null);
             if (records) graph.AddKernel(targetMethod, (object?[])arguments.Clone());
             return result;
         }

@@ -77,10 +77,11 @@ public sealed unsafe class Storage
         if (length < 0) throw new ForgeException($"Cannot allocate a storage of {length} elements.");
         long words = (length * dtype.SizeOf() + 7) / 8;
         if (words > Array.MaxLength) throw new ForgeException($"Cannot allocate {length} elements of {dtype}: more than the {Array.MaxLength * 8L} bytes one CPU storage can hold.");
+        int size = (int)Math.Max(words, 1);
         StepGraph? capturing = StepGraph.Capturing;
-        if (capturing is null || !capturing.TryReuse((int)Math.Max(words, 1), zeroed, out object? owner, out long[]? array))
+        if (capturing is null || !capturing.TryReuse(size, zeroed, out object? owner, out long[]? array))
         {
-            owner = CpuMemoryPool.Rent((int)Math.Max(words, 1), zeroed, out array);
+            owner = CpuMemoryPool.Rent(size, zeroed, out array);
         }
         void* pointer = System.Runtime.CompilerServices.Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(array));
         var storage = new Storage(pointer, length, dtype, Device.Cpu, owner, pooled: true);

@@ -130,6 +130,23 @@ public sealed class StepGraphTests
     }
 
     [Fact]
+    public void ReplayWithBadInputsThrowsTheKernelsOwnErrors()
+    {
+        var embedding = new Parameter(Tensor.Ones([5, 2]));
+        Tensor tokens = Tensor.FromArray(new long[] { 1, 2 });
+        Tensor targets = Tensor.FromArray(new long[] { 0, 1 });
+        using StepGraph graph = StepGraph.Capture(() =>
+            Forge.Nn.Functional.CrossEntropy(Forge.Nn.Functional.Embedding(tokens, embedding), targets).Backward());
+        graph.Replay();
+        targets.CopyFrom(Tensor.FromArray(new long[] { 0, 7 }));
+        Assert.Throws<ForgeException>(graph.Replay);
+        targets.CopyFrom(Tensor.FromArray(new long[] { 0, 1 }));
+        tokens.CopyFrom(Tensor.FromArray(new long[] { 1, 9 }));
+        var error = Assert.Throws<ForgeException>(graph.Replay);
+        Assert.Contains("Embedding index 9", error.Message);
+    }
+
+    [Fact]
     public void DisposingReleasesTheStepsTemporariesButKeepsGradients()
     {
         var weight = new Parameter(Tensor.Ones([3]));
