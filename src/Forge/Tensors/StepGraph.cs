@@ -126,6 +126,16 @@ public sealed class StepGraph : IDisposable
         if (zeroed) AddHostWork(() => storage.AsSpan<byte>().Clear());
     }
 
+    /// <summary>
+    /// Records the values the host has just written into a tensor created during the capture (Arange, FromArray): a replay
+    /// writes them again at this point, since once the step has released the tensor its memory may hold a later temporary.
+    /// </summary>
+    internal void RestoreAtReplay(Storage storage)
+    {
+        byte[] values = storage.AsSpan<byte>().ToArray();
+        AddHostWork(() => values.CopyTo(storage.AsSpan<byte>()));
+    }
+
     /// <summary>Takes back the memory of a temporary the step released during the capture (the autograd engine frees gradients early).</summary>
     internal void Recycle(object owner, long[] array)
     {

@@ -67,6 +67,7 @@ public partial class Tensor
         bool integral = double.IsInteger(start) && double.IsInteger(end) && double.IsInteger(step);
         Tensor t = Empty([count], dtype ?? (integral ? DType.Int64 : DType.Float32));
         for (int i = 0; i < count; i++) t.SetElement(i, start + i * step);
+        StepGraph.Capturing?.RestoreAtReplay(t.Storage);
         return t.To(device ?? Device.Cpu);
     }
 
@@ -114,6 +115,7 @@ public partial class Tensor
             throw new ForgeException($"Shape {Format(dims)} holds {ShapeNumel(dims)} elements, but {data.Length} values were given.");
         Tensor t = Empty(dims, DTypeOf<T>());
         data.AsSpan().CopyTo(t.Span<T>());
+        StepGraph.Capturing?.RestoreAtReplay(t.Storage);
         return t;
     }
 

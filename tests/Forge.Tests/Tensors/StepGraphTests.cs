@@ -13,20 +13,26 @@ public sealed class StepGraphTests
     /// <summary>A two-layer GPT-2 with dropout on (0.1 everywhere), so replays must draw new masks and attention seeds.</summary>
     private static readonly Gpt2Config Config = new() { VocabSize = 256, NPositions = 32, NEmbd = 64, NLayer = 2, NHead = 4 };
 
-    [Fact]
-    public void ReplayedStepsTrainExactlyAsEagerStepsOnChangingBatches()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void ReplayedStepsTrainExactlyAsEagerStepsOnChangingBatches(int microBatches)
     {
         var generator = new Generator(11);
         var batches = Enumerable.Range(0, 4)
             .Select(_ => (Tensor.RandInt(0, Config.VocabSize, [2, 32], generator), Tensor.RandInt(0, Config.VocabSize, [2, 32], generator))).ToList();
-        (List<float> eagerLosses, List<float[]> eagerParameters) = Train(batches, useGraph: false);
-        (List<float> graphLosses, List<float[]> graphParameters) = Train(batches, useGraph: true);
+        (List<float> eagerLosses, List<float[]> eagerParameters) = Train(batches, microBatches, useGraph: false);
+        (List<float> graphLosses, List<float[]> graphParameters) = Train(batches, microBatches, useGraph: true);
         Assert.Equal(eagerLosses, graphLosses);
         Assert.Equal(eagerParameters.Count, graphParameters.Count);
         for (int i = 0; i < eagerParameters.Count; i++) Assert.Equal(eagerParameters[i], graphParameters[i]);
     }
 
-    private static (List<float> Losses, List<float[]> Parameters) Train(List<(Tensor Inputs, Tensor Targets)> batches, bool useGraph)
+    /// <summary>
+    /// Steps of <paramref name="microBatches"/> forward and backward passes over each batch (accumulated, with new dropout masks):
+    /// with two, the second pass's temporaries reuse the first's memory, including the position ids the host wrote.
+    /// </summary>
+    private static (List<float> Losses, List<float[]> Parameters) Train(List<(Tensor Inputs, Tensor Targets)> batches, int microBatches, bool useGraph)
     {
         var model = new Gpt2LanguageModel(Config, seed: 3);
         model.Train();
@@ -36,6 +42,15 @@ public sealed class StepGraphTests
         var losses = new List<float>();
         Tensor? loss = null;
         StepGraph? graph = null;
+        void ForwardBackward()
+        {
+            optimizer.ZeroGrad(setToNone: false);
+            for (int i = 0; i < microBatches; i++)
+            {
+                loss = model.Loss(inputs, targets);
+                loss.Div(microBatches).Backward();
+            }
+        }
         foreach ((Tensor batchInputs, Tensor batchTargets) in batches)
         {
             inputs.CopyFrom(batchInputs);
@@ -44,22 +59,15 @@ public sealed class StepGraphTests
             {
                 using (TensorScope.Begin())
                 {
-                    optimizer.ZeroGrad(setToNone: false);
-                    loss = model.Loss(inputs, targets);
-                    loss.Backward();
+                    ForwardBackward();
                     optimizer.Step(GradientClipping.ClipCoefficient(1f, GradientClipping.GetTotalNorm(parameters)));
-                    losses.Add(loss.Item());
+                    losses.Add(loss!.Item());
                 }
                 continue;
             }
             if (graph is null)
             {
-                graph = StepGraph.Capture(() =>
-                {
-                    optimizer.ZeroGrad(setToNone: false);
-                    loss = model.Loss(inputs, targets);
-                    loss.Backward();
-                });
+                graph = StepGraph.Capture(ForwardBackward);
             }
             else
             {
