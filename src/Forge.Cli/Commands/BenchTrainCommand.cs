@@ -16,7 +16,7 @@ internal sealed class BenchTrainCommand : CliCommand
     private readonly Option<int> steps = new("--steps") { Description = "Timed steps (the median is reported).", DefaultValueFactory = _ => 5 };
     private readonly Option<int> warmup = new("--warmup") { Description = "Untimed steps first.", DefaultValueFactory = _ => 2 };
     private readonly Option<int?> vocab = new("--vocab") { Description = "Vocabulary size (default: the preset's)." };
-    private readonly Option<bool> graph = new("--graph") { Description = "Capture the forward and backward pass once and replay it (a StepGraph): no managed allocation per step." };
+    private readonly Option<bool> eager = new("--eager") { Description = "Run every step eagerly instead of replaying the first step's forward and backward pass captured as a step graph (as forge train gpt --eager)." };
     private readonly Option<bool> json = new("--json") { Description = "Print the result as JSON." };
     private readonly Option<bool> profile = new("--profile") { Description = "After the timed steps, time every kernel of as many more steps by operand shapes and print the slowest." };
 
@@ -25,14 +25,14 @@ internal sealed class BenchTrainCommand : CliCommand
 
     public BenchTrainCommand() : base("bench train", "Measure GPT-2 training steps per second, GFLOP/s, MFU and peak memory on random tokens.") { }
 
-    protected override IEnumerable<Option> Options => [preset, batch, sequence, steps, warmup, vocab, graph, json, profile];
+    protected override IEnumerable<Option> Options => [preset, batch, sequence, steps, warmup, vocab, eager, json, profile];
 
     protected override int Execute(CommandContext context)
     {
         ParseResult p = context.Parse;
         Gpt2Config config = Gpt2Config.Preset(p.GetValue(preset) ?? "gpt2");
         if (p.GetValue(vocab) is int v) config = config with { VocabSize = v };
-        var bench = new TrainingBenchmark(config, p.GetValue(batch), p.GetValue(sequence), p.GetValue(graph));
+        var bench = new TrainingBenchmark(config, p.GetValue(batch), p.GetValue(sequence), useStepGraph: !p.GetValue(eager));
         TrainingResult result = bench.Run(p.GetValue(steps), p.GetValue(warmup));
         IReadOnlyList<(string Kernel, double CallsPerStep, double MsPerStep)> kernels = p.GetValue(profile) ? bench.Profile(p.GetValue(steps)) : [];
         CpuPeak peak = CpuPeak.Measure();

@@ -44,6 +44,20 @@ public sealed class Trainer<TBatch>
     private readonly Func<IEnumerable<TBatch>>? validation;
     private readonly Generator? generator;
     private readonly Func<TBatch, long>? countTokens;
+    private readonly IReadOnlyList<Tensor> trainedParameters;
+
+    /// <summary>The micro-batches of the current step and their losses (reused from step to step).</summary>
+    private readonly TBatch[] batches;
+    private readonly Tensor[] losses;
+    private readonly Tensor[] graphLosses;
+
+    /// <summary>
+    /// The captured step of <see cref="TrainerOptions.UseStepGraph"/> and the tensors of the batches it was captured with; released
+    /// before each evaluation and captured again at the next step.
+    /// </summary>
+    private StepGraph? graph;
+    private Tensor[][]? graphInputs;
+    private bool loggedCapture, loggedEagerBatch;
 
     /// <summary>Prepares training of <paramref name="model"/>.</summary>
     /// <param name="model">The model; its parameters that require gradients are trained.</param>
@@ -70,6 +84,10 @@ public sealed class Trainer<TBatch>
         Options = options;
         Optimizer = new AdamW(ParameterGroups.WithNoDecay(model, options.WeightDecay), options.LearningRate, options.Beta1, options.Beta2,
             weightDecay: options.WeightDecay);
+        trainedParameters = [.. Optimizer.ParameterGroups.SelectMany(g => g.Parameters)];
+        batches = new TBatch[options.GradientAccumulationSteps];
+        losses = new Tensor[options.GradientAccumulationSteps];
+        graphLosses = new Tensor[options.GradientAccumulationSteps];
         int warmup = Math.Min(options.WarmupSteps ?? options.MaxSteps / 20, options.MaxSteps);
         Scheduler = options.Schedule switch
         {
@@ -94,6 +112,12 @@ public sealed class Trainer<TBatch>
     /// <summary>Shows progress; null for none.</summary>
     public ProgressLine? Progress { get; init; }
 
+    /// <summary>
+    /// The tensors of a batch, in a fixed order: with <see cref="TrainerOptions.UseStepGraph"/>, each new batch's tensors are copied
+    /// into those of the batch the step was captured with before the step is replayed.
+    /// </summary>
+    public Func<TBatch, IReadOnlyList<Tensor>>? BatchTensors { get; init; }
+
     /// <summary>Receives one line per notable event (resume, evaluation, checkpoint, stop); <see cref="TextWriter.Null"/> by default.</summary>
     public TextWriter Log { get; init; } = TextWriter.Null;
 
@@ -111,6 +135,28 @@ public sealed class Trainer<TBatch>
 
     /// <summary>Trains until <see cref="TrainerOptions.MaxSteps"/> or the time limit, saving a final checkpoint.</summary>
     public TrainingSummary Train()
+    {
+        if (Options.UseStepGraph && BatchTensors is null)
+            throw new ForgeException("TrainerOptions.UseStepGraph needs the trainer's BatchTensors: the tensors of a batch that each new batch is copied into.");
+        try
+        {
+            return TrainSteps();
+        }
+        finally
+        {
+            ReleaseStepGraph();
+        }
+    }
+
+    /// <summary>Gives the captured step's memory back to the pool (the next step captures again).</summary>
+    private void ReleaseStepGraph()
+    {
+        graph?.Dispose();
+        graph = null;
+        graphInputs = null;
+    }
+
+    private TrainingSummary TrainSteps()
     {
         var clock = Stopwatch.StartNew();
         long step = 0;
@@ -172,6 +218,8 @@ public sealed class Trainer<TBatch>
             bool improved = false;
             if (Options.EvalEvery > 0 && (validation is not null || EvaluationMetrics is not null) && step % Options.EvalEvery == 0)
             {
+                // Evaluation borrows the captured step's memory instead of adding its own.
+                ReleaseStepGraph();
                 IReadOnlyDictionary<string, double> values = EvaluateAll();
                 if (values.TryGetValue("val_loss", out double validationLoss)) lastValidation = validationLoss;
                 metrics.Write(step, values);
@@ -250,7 +298,10 @@ public sealed class Trainer<TBatch>
         throw new ForgeException($"The best-model metric '{name}' is not among the evaluation values: {string.Join(", ", values.Keys)}.");
     }
 
-    /// <summary>The mean loss over the first <see cref="TrainerOptions.EvalBatches"/> validation batches, in evaluation mode without gradients.</summary>
+    /// <summary>
+    /// The mean loss over the first <see cref="TrainerOptions.EvalBatches"/> validation batches, in evaluation mode without gradients
+    /// (each batch's temporaries go back to the memory pool after it).
+    /// </summary>
     public double Evaluate()
     {
         if (validation is null) throw new ForgeException("The trainer was given no validation data.");
@@ -262,6 +313,7 @@ public sealed class Trainer<TBatch>
             int count = 0;
             foreach (TBatch batch in validation().Take(Options.EvalBatches))
             {
+                using var scope = TensorScope.Begin();
                 total += lossFunction(batch).Item();
                 count++;
             }
@@ -275,35 +327,140 @@ public sealed class Trainer<TBatch>
     }
 
     /// <summary>
-    /// One optimizer step. Gradient buffers are kept from step to step and the step's temporaries go back to the memory pool
-    /// when it ends (<see cref="TensorScope"/>), so after the first step a step allocates no new tensor memory.
+    /// One optimizer step. Gradient buffers are kept from step to step. Eager steps give their temporaries back to the memory pool
+    /// when they end (<see cref="TensorScope"/>), so after the first step a step allocates no new tensor memory; a replayed step
+    /// graph allocates nothing at all.
     /// </summary>
     private (double Loss, double GradientNorm, long Tokens) TrainStep()
     {
-        using var scope = TensorScope.Begin();
         Optimizer.ZeroGrad(setToNone: false);
-        int accumulation = Options.GradientAccumulationSteps;
-        double loss = 0;
-        long tokens = 0;
-        for (int micro = 0; micro < accumulation; micro++)
+        long tokens;
+        double loss;
+        if (Options.UseStepGraph)
         {
-            TBatch batch = train.NextBatch();
-            tokens += countTokens?.Invoke(batch) ?? 1;
-            Tensor value = lossFunction(batch);
-            (accumulation == 1 ? value : value.Div(accumulation)).Backward();
-            loss += value.Item() / accumulation;
+            tokens = DrawBatches();
+            loss = GraphForwardBackward();
+        }
+        else
+        {
+            using var scope = TensorScope.Begin();
+            tokens = DrawBatches();
+            loss = ForwardBackward();
         }
         if (!double.IsFinite(loss)) throw new ForgeException($"The training loss became {loss}; lower the learning rate or check the data.");
-        var parameters = Optimizer.ParameterGroups.SelectMany(g => g.Parameters);
         if (Options.MaxGradNorm <= 0)
         {
             Optimizer.Step();
             return (loss, double.NaN, tokens);
         }
-        float norm = GradientClipping.GetTotalNorm(parameters);
+        float norm = GradientClipping.GetTotalNorm(trainedParameters);
         if (!float.IsFinite(norm)) throw new ForgeException($"The gradient norm became {norm}; lower the learning rate or check the data.");
         Optimizer.Step(GradientClipping.ClipCoefficient(Options.MaxGradNorm, norm));
         return (loss, norm, tokens);
+    }
+
+    /// <summary>Draws the step's micro-batches; returns their tokens.</summary>
+    private long DrawBatches()
+    {
+        long tokens = 0;
+        for (int micro = 0; micro < batches.Length; micro++)
+        {
+            batches[micro] = train.NextBatch();
+            tokens += countTokens?.Invoke(batches[micro]) ?? 1;
+        }
+        return tokens;
+    }
+
+    /// <summary>Computes the micro-batches' losses and accumulates their gradients eagerly; returns the mean loss.</summary>
+    private double ForwardBackward()
+    {
+        ComputeGradients(batches, losses);
+        return MeanLoss(losses);
+    }
+
+    /// <summary>Computes each micro-batch's loss into <paramref name="values"/> and accumulates its gradients, divided by their number.</summary>
+    private void ComputeGradients(TBatch[] micro, Tensor[] values)
+    {
+        for (int i = 0; i < micro.Length; i++)
+        {
+            Tensor value = lossFunction(micro[i]);
+            values[i] = value;
+            (micro.Length == 1 ? value : value.Div(micro.Length)).Backward();
+        }
+    }
+
+    private static double MeanLoss(Tensor[] values)
+    {
+        double loss = 0;
+        for (int i = 0; i < values.Length; i++) loss += values[i].Item() / values.Length;
+        return loss;
+    }
+
+    /// <summary>
+    /// The forward and backward passes through the step graph: captured with the first step's batches, then replayed after each
+    /// new batch is copied into the captured batch's tensors; batches of other shapes run eagerly.
+    /// </summary>
+    private double GraphForwardBackward()
+    {
+        if (graph is null)
+        {
+            var captured = (TBatch[])batches.Clone();
+            graphInputs = [.. captured.Select(b => BatchTensors!(b).ToArray())];
+            try
+            {
+                graph = StepGraph.Capture(() => ComputeGradients(captured, graphLosses));
+            }
+            catch (ForgeException e)
+            {
+                throw new ForgeException($"The training step cannot be captured into a step graph: {e.Message} Train without the step graph.", e);
+            }
+            if (!loggedCapture) Log.WriteLine($"Captured the training step: {graph.KernelCount} kernels, replayed for every batch of the same shapes.");
+            loggedCapture = true;
+            return MeanLoss(graphLosses);
+        }
+        if (!CopyIntoGraphInputs())
+        {
+            if (!loggedEagerBatch) Log.WriteLine("A batch of other shapes than the captured step's runs eagerly (so will any other).");
+            loggedEagerBatch = true;
+            using var scope = TensorScope.Begin();
+            return ForwardBackward();
+        }
+        graph.Replay();
+        return MeanLoss(graphLosses);
+    }
+
+    /// <summary>
+    /// Copies the step's batch tensors into the captured ones; false when their number, types or shapes differ (the captured
+    /// tensors may then be partly overwritten: the next replay copies all of them again).
+    /// </summary>
+    private bool CopyIntoGraphInputs()
+    {
+        for (int micro = 0; micro < batches.Length; micro++)
+        {
+            IReadOnlyList<Tensor> given = BatchTensors!(batches[micro]);
+            Tensor[] captured = graphInputs![micro];
+            if (!SameLayout(given, captured)) return false;
+            for (int i = 0; i < captured.Length; i++)
+            {
+                if (!ReferenceEquals(given[i], captured[i])) captured[i].CopyFrom(given[i]);
+            }
+        }
+        return true;
+    }
+
+    private static bool SameLayout(IReadOnlyList<Tensor> given, Tensor[] captured)
+    {
+        if (given.Count != captured.Length) return false;
+        for (int i = 0; i < captured.Length; i++)
+        {
+            Tensor a = given[i], b = captured[i];
+            if (a.DType != b.DType || a.Dim != b.Dim) return false;
+            for (int d = 0; d < a.Dim; d++)
+            {
+                if (a.Size(d) != b.Size(d)) return false;
+            }
+        }
+        return true;
     }
 
     private void Save(long step, double? bestValidation, long bestStep, int staleEvaluations)

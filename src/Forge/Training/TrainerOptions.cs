@@ -79,6 +79,14 @@ public sealed record TrainerOptions
     /// <summary>Continue from the latest checkpoint in the output directory, if there is one.</summary>
     public bool Resume { get; init; }
 
+    /// <summary>
+    /// Capture the first step's forward and backward passes into a <see cref="Forge.Tensors.StepGraph"/> and replay it for every later
+    /// step whose batches have the same shapes (a batch of other shapes runs eagerly): the same results as eager steps, with no
+    /// managed allocation per step. Needs <see cref="Trainer{TBatch}.BatchTensors"/>; the loss must depend on a batch only
+    /// through those tensors and must not read tensor values on the host.
+    /// </summary>
+    public bool UseStepGraph { get; init; }
+
     /// <summary>Checks the values, throwing <see cref="ForgeException"/> naming the first bad one.</summary>
     public void Validate()
     {

@@ -58,6 +58,16 @@ public sealed class BenchCommandTests
         Assert.InRange(report.GetProperty("mfu").GetDouble(), 0, 1);
         Assert.True(report.GetProperty("gflops").GetDouble() > 0);
         Assert.True(report.GetProperty("peak_rss_mb").GetDouble() > 10);
+        Assert.True(report.GetProperty("step_graph").GetBoolean());
+    }
+
+    [Fact]
+    public void BenchTrainEagerRunsWithoutAStepGraph()
+    {
+        JsonElement report = RunJson("bench", "train", "--preset", "gpt-micro", "--vocab", "64", "--batch", "2", "--seq", "8", "--steps", "1", "--warmup", "1",
+            "--eager", "--json");
+        Assert.False(report.GetProperty("step_graph").GetBoolean());
+        Assert.True(report.GetProperty("ms_per_step").GetDouble() > 0);
     }
 
     [Fact]

@@ -79,6 +79,28 @@ public sealed class TrainGptCommandTests : IDisposable
     }
 
     [Fact]
+    public void EagerStepsTrainTheSameWeightsAsTheDefaultReplayedStepGraph()
+    {
+        string[] Short(string output, params string[] extra)
+        {
+            string[] args = Arguments(output, extra);
+            args[Array.IndexOf(args, "--steps") + 1] = "6";
+            return args;
+        }
+        string graphed = Path.Combine(root, "graphed"), eager = Path.Combine(root, "eager");
+        var (code, stdout, error) = Run(Short(graphed));
+        Assert.True(code == ForgeCli.Success, error);
+        Assert.Contains("Captured the training step", stdout, StringComparison.Ordinal);
+        (code, stdout, error) = Run(Short(eager, "--eager"));
+        Assert.True(code == ForgeCli.Success, error);
+        Assert.DoesNotContain("Captured", stdout, StringComparison.Ordinal);
+        Assert.Equal(Losses(eager), Losses(graphed));
+        Assert.Equal(
+            File.ReadAllBytes(Path.Combine(eager, "final", Gpt2LanguageModel.WeightsFile)),
+            File.ReadAllBytes(Path.Combine(graphed, "final", Gpt2LanguageModel.WeightsFile)));
+    }
+
+    [Fact]
     public void TheFinalModelLoadsForGenerationAndPerplexity()
     {
         string output = Path.Combine(root, "run");
@@ -88,6 +110,7 @@ public sealed class TrainGptCommandTests : IDisposable
         Assert.True(code == ForgeCli.Success, error);
         Assert.Contains("Sample:", stdout, StringComparison.Ordinal);
         Assert.Contains("parameters", stdout, StringComparison.Ordinal);
+        Assert.Contains("Captured the training step", stdout, StringComparison.Ordinal);
         string final = Path.Combine(output, "final");
         foreach (string file in new[] { "config.json", "model.safetensors", "vocab.json", "merges.txt", "tokenizer.json" })
             Assert.True(File.Exists(Path.Combine(final, file)), file);

@@ -28,7 +28,7 @@ public sealed class TrainerTests : IDisposable
     private sealed record Setup(Gpt2LanguageModel Model, Trainer<(Tensor Input, Tensor Target)> Trainer);
 
     private static Setup Create(string output, int steps, bool resume = false, int saveEvery = 4, int evalEvery = 0,
-        Func<TrainerOptions, TrainerOptions>? adjust = null, Func<IReadOnlyDictionary<string, double>>? metrics = null)
+        Func<TrainerOptions, TrainerOptions>? adjust = null, Func<IReadOnlyDictionary<string, double>>? metrics = null, TextWriter? log = null)
     {
         var (train, validation) = Stream(3000).Split(0.1);
         var model = new Gpt2LanguageModel(Micro, seed: 2);
@@ -43,6 +43,8 @@ public sealed class TrainerTests : IDisposable
             () => Enumerable.Range(0, validationLoader.BatchesPerEpoch).Select(i => validationLoader.GetBatch(0, i)), model.Generator, b => b.Input.Numel)
         {
             EvaluationMetrics = metrics,
+            BatchTensors = b => [b.Input, b.Target],
+            Log = log ?? TextWriter.Null,
         };
         return new Setup(model, trainer);
     }
@@ -210,5 +212,92 @@ public sealed class TrainerTests : IDisposable
         trainer.Train();
         Assert.Equal(expected, Losses(output)[0], 1e-5);
         Assert.Equal(3, (int)JsonNode.Parse(File.ReadAllText(Path.Combine(output, "checkpoints", "step-1", "state.json")))!["extra"]!["data"]!["position"]!);
+    }
+
+    private static float[][] Parameters(Gpt2LanguageModel model) => [.. model.Parameters().Select(p => p.ToArray<float>())];
+
+    [Fact]
+    public void AStepGraphTrainsExactlyAsEagerStepsThroughAccumulationEvaluationAndResumption()
+    {
+        static TrainerOptions Accumulate(TrainerOptions o) => o with { GradientAccumulationSteps = 2 };
+        static TrainerOptions Graph(TrainerOptions o) => o with { GradientAccumulationSteps = 2, UseStepGraph = true };
+        string eager = Path.Combine(root, "eager");
+        Setup reference = Create(eager, steps: 12, evalEvery: 3, adjust: Accumulate);
+        reference.Trainer.Train();
+
+        string graphed = Path.Combine(root, "graphed");
+        var log = new StringWriter();
+        Setup first = Create(graphed, steps: 12, evalEvery: 3, adjust: Graph, log: log);
+        first.Trainer.StepCompleted += step =>
+        {
+            if (step.Step == 10) throw new OperationCanceledException("simulated crash after step 10");
+        };
+        Assert.Throws<OperationCanceledException>(() => first.Trainer.Train());
+        Setup resumed = Create(graphed, steps: 12, resume: true, evalEvery: 3, adjust: Graph, log: log);
+        resumed.Trainer.Train();
+
+        Assert.Equal(2, log.ToString().Split("Captured the training step").Length - 1);
+        Assert.Equal(Losses(eager), Losses(graphed));
+        Assert.Equal(Parameters(reference.Model), Parameters(resumed.Model));
+    }
+
+    /// <summary>Two batches of 4 × 8 tokens, then one of 2 × 6, and again.</summary>
+    private sealed class ChangingShapes : IBatchSource<(Tensor Input, Tensor Target)>
+    {
+        private readonly TokenDataLoader large = new(Stream(3000), 4, 8, seed: 1), small = new(Stream(3000), 2, 6, seed: 2);
+        private int drawn;
+
+        public (Tensor Input, Tensor Target) NextBatch() => drawn++ % 3 == 2 ? small.Next() : large.Next();
+
+        public JsonObject StateDict() => new() { ["drawn"] = drawn };
+
+        public void LoadStateDict(JsonObject state) => throw new NotSupportedException();
+    }
+
+    [Fact]
+    public void WithAStepGraphBatchesOfOtherShapesRunEagerlyWithTheSameResults()
+    {
+        (double[] Losses, float[][] Parameters) Run(string name, bool graph, TextWriter log)
+        {
+            var model = new Gpt2LanguageModel(Micro, seed: 2);
+            string output = Path.Combine(root, name);
+            var trainer = new Trainer<(Tensor Input, Tensor Target)>(model, b => model.Loss(b.Input, b.Target), new ChangingShapes(),
+                new TrainerOptions { OutputDirectory = output, MaxSteps = 7, LearningRate = 1e-2, UseStepGraph = graph }, generator: model.Generator)
+            {
+                BatchTensors = b => [b.Input, b.Target],
+                Log = log,
+            };
+            trainer.Train();
+            return (Losses(output), Parameters(model));
+        }
+
+        var log = new StringWriter();
+        var eager = Run("eager", graph: false, TextWriter.Null);
+        var graphed = Run("graphed", graph: true, log);
+        Assert.Contains("runs eagerly", log.ToString(), StringComparison.Ordinal);
+        Assert.Equal(eager.Losses, graphed.Losses);
+        Assert.Equal(eager.Parameters, graphed.Parameters);
+    }
+
+    [Fact]
+    public void AStepGraphNeedsBatchTensorsAndALossThatReadsNothingOnTheHost()
+    {
+        var model = new Gpt2LanguageModel(Micro, seed: 2);
+        var options = new TrainerOptions { OutputDirectory = Path.Combine(root, "refused"), MaxSteps = 2, UseStepGraph = true };
+        var noTensors = new Trainer<(Tensor Input, Tensor Target)>(model, b => model.Loss(b.Input, b.Target), new TokenDataLoader(Stream(3000), 4, 8), options);
+        Assert.Contains("BatchTensors", Assert.Throws<ForgeException>(() => noTensors.Train()).Message, StringComparison.Ordinal);
+
+        Tensor HostReadingLoss((Tensor Input, Tensor Target) b)
+        {
+            Tensor loss = model.Loss(b.Input, b.Target);
+            return loss.Item() > 100 ? loss.Mul(0) : loss;
+        }
+        var hostReading = new Trainer<(Tensor Input, Tensor Target)>(model, HostReadingLoss, new TokenDataLoader(Stream(3000), 4, 8), options)
+        {
+            BatchTensors = b => [b.Input, b.Target],
+        };
+        var e = Assert.Throws<ForgeException>(() => hostReading.Train());
+        Assert.Contains("cannot be captured into a step graph", e.Message, StringComparison.Ordinal);
+        Assert.Contains("Item", e.Message, StringComparison.Ordinal);
     }
 }
