@@ -140,13 +140,15 @@ internal static class Engine
     }
 
     /// <summary>
-    /// Stores the gradient of a leaf (or a tensor that retains its gradient); an engine-owned gradient is kept without a copy,
-    /// and one that is <paramref name="disposable"/> (the engine releases it next) may trade its memory with a kept buffer.
+    /// Stores the gradient of a leaf (or a tensor that retains its gradient); an engine-owned gradient, or one that is
+    /// <paramref name="disposable"/> (the engine releases it next), is kept without a copy, and a disposable one may instead
+    /// trade its memory with a kept buffer.
     /// </summary>
     private static void Accumulate(Tensor tensor, Tensor grad, bool createGraph, bool transfer, bool disposable)
     {
         if (createGraph) StoreGrad(tensor, tensor.Grad is { } existing ? existing.Add(grad) : grad);
-        else if (!tensor.AccumulateIntoGrad(grad, disposable)) StoreGrad(tensor, transfer ? grad.Detach() : grad.Detach().Clone());
+        else if (!tensor.AccumulateIntoGrad(grad, disposable))
+            StoreGrad(tensor, transfer || disposable && grad.OwnsWholeStorage ? grad.Detach() : grad.Detach().Clone());
     }
 
     /// <summary>Sets a tensor's gradient; a <see cref="StepGraph"/> being captured sets it again at each replay (after ZeroGrad to none).</summary>

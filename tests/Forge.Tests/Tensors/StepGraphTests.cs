@@ -115,6 +115,31 @@ public sealed class StepGraphTests
     }
 
     [Fact]
+    public void AStepCapturedBeforeAnyGradientExistsRecordsNoMoreKernelsThanOneCapturedLater()
+    {
+        var generator = new Generator(4);
+        Tensor inputs = Tensor.RandInt(0, Config.VocabSize, [2, 16], generator), targets = Tensor.RandInt(0, Config.VocabSize, [2, 16], generator);
+        int Capture(bool afterAnEagerStep)
+        {
+            var model = new Gpt2LanguageModel(Config, seed: 3);
+            var optimizer = new AdamW(model.Parameters());
+            void ForwardBackward()
+            {
+                optimizer.ZeroGrad(setToNone: false);
+                model.Loss(inputs, targets).Backward();
+            }
+            if (afterAnEagerStep)
+            {
+                using (TensorScope.Begin()) ForwardBackward();
+            }
+            using var graph = StepGraph.Capture(ForwardBackward);
+            return graph.KernelCount;
+        }
+        // A first gradient the engine would free next is kept as it is, not copied: a copy would be replayed at every step.
+        Assert.Equal(Capture(afterAnEagerStep: true), Capture(afterAnEagerStep: false));
+    }
+
+    [Fact]
     public void CaptureRefusesHostReadsAndRestoresTheBackend()
     {
         IBackend backend = BackendRegistry.Cpu;
