@@ -27,4 +27,10 @@ public partial interface IBackend
     /// Float32 result and source are contiguous, index is a contiguous 1-D Int64 tensor of validated indices.
     /// </summary>
     void IndexAdd(Tensor result, int dimension, Tensor index, Tensor source);
+
+    /// <summary>
+    /// Overwrites slices along <paramref name="dimension"/>: result[.., index[j], ..] = source[.., j, ..]; result and source are
+    /// contiguous and of one dtype, index is a contiguous 1-D Int64 tensor of validated indices that do not repeat.
+    /// </summary>
+    void IndexCopy(Tensor result, int dimension, Tensor index, Tensor source);
 }

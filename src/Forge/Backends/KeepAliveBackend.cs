@@ -104,6 +104,15 @@ public sealed class KeepAliveBackend(IBackend inner) : IBackend
     }
 
     /// <inheritdoc />
+    public void IndexCopy(Tensor result, int dimension, Tensor index, Tensor source)
+    {
+        Inner.IndexCopy(result, dimension, index, source);
+        GC.KeepAlive(result);
+        GC.KeepAlive(index);
+        GC.KeepAlive(source);
+    }
+
+    /// <inheritdoc />
     public void CrossEntropy(Tensor logits, Tensor target, Tensor? weight, int ignoreIndex, float labelSmoothing, Tensor losses, Tensor targetWeights, Tensor logSumExp)
     {
         Inner.CrossEntropy(logits, target, weight, ignoreIndex, labelSmoothing, losses, targetWeights, logSumExp);

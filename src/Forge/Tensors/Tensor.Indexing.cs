@@ -130,6 +130,29 @@ public partial class Tensor
         return IndexSelectCore(this, d, flat);
     }
 
+    /// <summary>
+    /// Overwrites, in place and without recording gradients, the slices at the given Int64 indices (1-D, no repeats) along a
+    /// dimension with the slices of <paramref name="source"/> in order (PyTorch's <c>index_copy_</c>); returns this tensor.
+    /// </summary>
+    public Tensor IndexCopyInPlace(int dim, Tensor index, Tensor source)
+    {
+        ArgumentNullException.ThrowIfNull(index);
+        ArgumentNullException.ThrowIfNull(source);
+        int d = NormalizeDim(dim);
+        if (index.DType != DType.Int64 || index.Dim > 1) throw new ForgeException($"IndexCopy needs a 1-D Int64 index, found {index.DType} {Format(index.shape)}.");
+        if (!IsContiguous) throw new ForgeException($"IndexCopy writes into a contiguous tensor, found one of shape {Format(shape)} with strides.");
+        int[] expected = [.. shape];
+        expected[d] = (int)index.Numel;
+        if (source.DType != DType || !source.shape.AsSpan().SequenceEqual(expected))
+            throw new ForgeException($"IndexCopy into {DType} {Format(shape)} along dimension {dim} with {index.Numel} indices needs a {DType} source of shape {Format(expected)}, found {source.DType} {Format(source.shape)}.");
+        Tensor flat = index.Detach().Contiguous().Reshape(-1);
+        int size = shape[d];
+        string shapeText = Format(shape);
+        CheckIndices(flat, size, bad => $"IndexCopy index {bad} is out of range for dimension {dim} of size {size} (shape {shapeText}).");
+        Backend.IndexCopy(this, d, flat, source.Detach().Contiguous());
+        return this;
+    }
+
     /// <summary>Zeros of <paramref name="shape"/> plus source slices added at index along <paramref name="dim"/> (Float32; indices validated). Differentiable in source.</summary>
     internal static Tensor IndexAddInto(int[] shape, int dim, Tensor index, Tensor source)
     {

@@ -236,6 +236,49 @@ public class IndexingTests
         TensorAssert.Equal(new long[] { 30, 31, 10, 11 }, table.IndexSelect(0, Tensor.FromArray(new long[] { 2, 0 })));
     }
 
+    [Fact]
+    public void IndexCopyOverwritesTheIndexedSlicesAlongAnInnerDimension()
+    {
+        // [2, 4, 3]: slices 3 and 1 of dimension 1 take the source's slices 0 and 1 (a key-value cache's position write).
+        Tensor target = Tensor.Arange(0, 24).To(DType.Float32).Reshape(2, 4, 3);
+        Tensor source = Tensor.FromArray(new float[] { -1, -2, -3, -4, -5, -6, -7, -8, -9, -10, -11, -12 }, 2, 2, 3);
+        Assert.Same(target, target.IndexCopyInPlace(1, Tensor.FromArray(new long[] { 3, 1 }), source));
+        TensorAssert.Equal(new float[]
+        {
+            0, 1, 2, -4, -5, -6, 6, 7, 8, -1, -2, -3,
+            12, 13, 14, -10, -11, -12, 18, 19, 20, -7, -8, -9,
+        }, target);
+    }
+
+    [Fact]
+    public void IndexCopyReadsAndWritesViewsThatStartInsideTheirStorage()
+    {
+        // The source is the second third of a row, as a key split from a fused query/key/value projection is.
+        Tensor fused = Tensor.Arange(0, 12).To(DType.Float32).Reshape(1, 1, 12);
+        Tensor key = fused.Split(4, dim: 2)[1];
+        Tensor cache = Tensor.Zeros(2, 3, 4);
+        cache.Narrow(0, 1, 1).IndexCopyInPlace(1, Tensor.FromArray(new long[] { 2 }), key);
+        TensorAssert.Equal(new float[] { 4, 5, 6, 7 }, cache.Narrow(0, 1, 1).Narrow(1, 2, 1).Contiguous().Reshape(-1));
+        Assert.Equal(4, cache.ToArray<float>().Count(v => v != 0));
+        Tensor ids = Tensor.Zeros([5], DType.Int64);
+        ids.Narrow(0, 1, 4).IndexCopyInPlace(0, Tensor.FromArray(new long[] { 3, 0 }), Tensor.FromArray(new long[] { 10, 20, 30 }).Narrow(0, 1, 2));
+        TensorAssert.Equal(new long[] { 0, 30, 0, 0, 20 }, ids);
+    }
+
+    [Fact]
+    public void IndexCopyRejectsBadIndicesAndSources()
+    {
+        Tensor target = Tensor.Zeros(2, 4, 3);
+        Tensor row = Tensor.Ones(2, 1, 3);
+        var outside = Assert.Throws<ForgeException>(() => target.IndexCopyInPlace(1, Tensor.FromArray(new long[] { 4 }), row));
+        Assert.Contains("index 4", outside.Message, StringComparison.Ordinal);
+        var shape = Assert.Throws<ForgeException>(() => target.IndexCopyInPlace(1, Tensor.FromArray(new long[] { 0, 1 }), row));
+        Assert.Contains("[2, 2, 3]", shape.Message, StringComparison.Ordinal);
+        Assert.Throws<ForgeException>(() => target.IndexCopyInPlace(1, Tensor.FromArray(new long[] { 0 }), Tensor.Ones([2, 1, 3], DType.Int64)));
+        Assert.Throws<ForgeException>(() => target.Transpose(0, 1).IndexCopyInPlace(0, Tensor.FromArray(new long[] { 0 }), Tensor.Ones(1, 2, 3)));
+        Assert.All(target.ToArray<float>(), v => Assert.Equal(0f, v));
+    }
+
     private static void AssertPieces(Fixture expected, Tensor[] actual)
     {
         string[] names = expected.Names.ToArray();

@@ -123,6 +123,35 @@ public sealed unsafe partial class CpuBackend
         }
     }
 
+    /// <inheritdoc />
+    public void IndexCopy(Tensor result, int dimension, Tensor index, Tensor source)
+    {
+        var (outer, size, inner) = SplitAt(result.Shape, dimension);
+        long n = index.Numel, rowBytes = inner * result.DType.SizeOf();
+        // Parallel over the (outer, j) rows; each writes one row of the result.
+        CpuParallel.For(outer * n, Math.Max(1, ElementGrain / Math.Max(inner, 1)),
+            new CopyRowsAt { N = n, Size = size, RowBytes = rowBytes, Result = FirstByte(result), Source = FirstByte(source), Index = index.Ptr<long>() });
+    }
+
+    /// <summary>The address of a tensor's first element, whatever its dtype (its offset counts elements, not bytes).</summary>
+    private static byte* FirstByte(Tensor t) => (byte*)t.Storage.Pointer + t.StorageOffset * t.DType.SizeOf();
+
+    private struct CopyRowsAt : IRangeBody
+    {
+        public long N, Size, RowBytes;
+        public byte* Result, Source;
+        public long* Index;
+
+        public readonly void Run(long start, long end)
+        {
+            for (long row = start; row < end; row++)
+            {
+                long o = row / N, j = row % N;
+                Buffer.MemoryCopy(Source + (o * N + j) * RowBytes, Result + (o * Size + Index[j]) * RowBytes, RowBytes, RowBytes);
+            }
+        }
+    }
+
     /// <summary>Splits a shape at <paramref name="dimension"/> into (product before, its size, product after).</summary>
     private static (long Outer, long Size, long Inner) SplitAt(IReadOnlyList<int> shape, int dimension)
     {
