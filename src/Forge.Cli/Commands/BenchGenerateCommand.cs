@@ -12,6 +12,7 @@ internal sealed class BenchGenerateCommand : CliCommand
 {
     private readonly Option<string> preset = new("--preset") { Description = "Model preset: " + string.Join(", ", Gpt2Config.Presets.Keys) + ".", DefaultValueFactory = _ => "gpt2" };
     private readonly Option<int> tokens = new("--tokens") { Description = "Tokens to generate after a one-token prompt.", DefaultValueFactory = _ => 128 };
+    private readonly Option<bool> eager = new("--eager") { Description = "Run every decoding step eagerly over a growing cache instead of replaying one captured step over a cache of fixed shapes." };
     private readonly Option<bool> json = new("--json") { Description = "Print the result as JSON." };
     private readonly Option<bool> profile = new("--profile") { Description = "Time every kernel by operand shapes and print the slowest." };
 
@@ -20,13 +21,13 @@ internal sealed class BenchGenerateCommand : CliCommand
 
     public BenchGenerateCommand() : base("bench generate", "Measure greedy fp32 generation tokens/s with the key-value cache (random weights).") { }
 
-    protected override IEnumerable<Option> Options => [preset, tokens, json, profile];
+    protected override IEnumerable<Option> Options => [preset, tokens, eager, json, profile];
 
     protected override int Execute(CommandContext context)
     {
         ParseResult p = context.Parse;
         Gpt2Config config = Gpt2Config.Preset(p.GetValue(preset) ?? "gpt2");
-        GenerationResult result = GenerationBenchmark.Run(config, p.GetValue(tokens), p.GetValue(profile));
+        GenerationResult result = GenerationBenchmark.Run(config, p.GetValue(tokens), p.GetValue(profile), useStepGraph: !p.GetValue(eager));
         if (p.GetValue(json))
         {
             var report = new JsonObject
@@ -34,7 +35,9 @@ internal sealed class BenchGenerateCommand : CliCommand
                 ["preset"] = p.GetValue(preset), ["tokens"] = result.Tokens, ["threads"] = CpuParallel.Threads,
                 ["tokens_per_s"] = BenchReport.Round(result.TokensPerSecond, 2), ["ms_per_token"] = BenchReport.Round(result.MsPerToken, 3),
                 ["first_token_ms"] = BenchReport.Round(result.FirstTokenMs, 2), ["cpu_seconds"] = BenchReport.Round(result.CpuSeconds, 3),
-                ["allocated_mb"] = BenchReport.Round(result.AllocatedBytes / (1024.0 * 1024.0), 2), ["peak_rss_mb"] = BenchReport.Round(result.PeakResidentMiB, 1),
+                ["allocated_mb"] = BenchReport.Round(result.AllocatedBytes / (1024.0 * 1024.0), 2),
+                ["allocated_bytes_per_token"] = double.IsNaN(result.AllocatedBytesPerToken) ? null : BenchReport.Round(result.AllocatedBytesPerToken, 1),
+                ["step_graph"] = !p.GetValue(eager), ["peak_rss_mb"] = BenchReport.Round(result.PeakResidentMiB, 1),
             };
             if (result.Kernels.Count > 0)
             {
@@ -48,7 +51,7 @@ internal sealed class BenchGenerateCommand : CliCommand
         }
         context.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{p.GetValue(preset)}: {result.Tokens} tokens in {result.Seconds:F2} s, {result.TokensPerSecond:F1} tokens/s ({result.MsPerToken:F2} ms/token, first {result.FirstTokenMs:F1} ms), " +
-            $"{result.AllocatedBytes / (1024.0 * 1024.0):F1} MiB allocated, peak RSS {result.PeakResidentMiB:F0} MiB"));
+            $"{result.AllocatedBytes / (1024.0 * 1024.0):F1} MiB allocated ({result.AllocatedBytesPerToken:F0} bytes per token after the second), peak RSS {result.PeakResidentMiB:F0} MiB{(p.GetValue(eager) ? ", eager steps" : "")}"));
         if (result.Kernels.Count > 0)
         {
             double kernelSeconds = result.Kernels.Sum(k => k.Seconds);

@@ -11,11 +11,12 @@ namespace Forge.Benchmarking;
 /// <param name="Seconds">Wall time of the whole generation.</param>
 /// <param name="FirstTokenMs">Wall time until the first token was chosen.</param>
 /// <param name="CpuSeconds">Processor time of the generation, summed over threads.</param>
-/// <param name="AllocatedBytes">Managed bytes allocated during generation.</param>
+/// <param name="AllocatedBytes">Managed bytes allocated during generation (with the cache's buffers, sized for the tokens asked).</param>
 /// <param name="PeakResidentMiB">Peak resident memory of the process.</param>
 /// <param name="Kernels">With profiling, the calls and seconds of each kernel and operand shapes, slowest first; otherwise empty.</param>
+/// <param name="AllocatedBytesPerToken">Managed bytes allocated per token from the third token on (the steady state), or NaN for fewer than four tokens.</param>
 public sealed record GenerationResult(int Tokens, double Seconds, double FirstTokenMs, double CpuSeconds, long AllocatedBytes, double PeakResidentMiB,
-    IReadOnlyList<(string Kernel, long Calls, double Seconds)> Kernels)
+    IReadOnlyList<(string Kernel, long Calls, double Seconds)> Kernels, double AllocatedBytesPerToken)
 {
     /// <summary>Generated tokens per second of wall time.</summary>
     public double TokensPerSecond => Tokens / Seconds;
@@ -33,8 +34,10 @@ public static class GenerationBenchmark
     /// <summary>
     /// Generates <paramref name="tokens"/> tokens once untimed (warm-up of 8 tokens) and once timed; with
     /// <paramref name="profile"/> the timed run goes through a <see cref="TimingBackend"/> keyed by shape (which slows it a little).
+    /// With <paramref name="useStepGraph"/> (the default of <see cref="GenerationConfig.UseStepGraph"/>) tokens after the first
+    /// replay a captured step over a cache of fixed shapes; otherwise every step runs eagerly.
     /// </summary>
-    public static GenerationResult Run(Gpt2Config config, int tokens, bool profile = false)
+    public static GenerationResult Run(Gpt2Config config, int tokens, bool profile = false, bool useStepGraph = true)
     {
         ArgumentNullException.ThrowIfNull(config);
         if (tokens < 1 || tokens >= config.NPositions)
@@ -42,10 +45,10 @@ public static class GenerationBenchmark
         var model = new Gpt2LanguageModel(config, seed: 1);
         model.Eval();
         int[] prompt = [config.BosTokenId < config.VocabSize ? config.BosTokenId : 0];
-        TextGeneration.Generate(model, prompt, new GenerationConfig { Strategy = DecodingStrategy.Greedy, MaxNewTokens = Math.Min(8, tokens) });
-        var timed = new GenerationConfig { Strategy = DecodingStrategy.Greedy, MaxNewTokens = tokens };
+        TextGeneration.Generate(model, prompt, new GenerationConfig { Strategy = DecodingStrategy.Greedy, MaxNewTokens = Math.Min(8, tokens), UseStepGraph = useStepGraph });
+        var timed = new GenerationConfig { Strategy = DecodingStrategy.Greedy, MaxNewTokens = tokens, UseStepGraph = useStepGraph };
         ProcessStats before = default;
-        long start = 0;
+        long start = 0, allocatedAtThird = 0, allocatedAtLast = 0;
         double firstTokenMs = 0;
         int count = 0;
         void Generate()
@@ -55,6 +58,8 @@ public static class GenerationBenchmark
             TextGeneration.Generate(model, prompt, timed, _ =>
             {
                 if (count++ == 0) firstTokenMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                if (count == 3) allocatedAtThird = GC.GetTotalAllocatedBytes(precise: true);
+                if (count == tokens) allocatedAtLast = GC.GetTotalAllocatedBytes(precise: true);
                 return true;
             });
         }
@@ -64,6 +69,7 @@ public static class GenerationBenchmark
         double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
         ProcessStats after = ProcessStats.Now();
         return new GenerationResult(count, seconds, firstTokenMs, (after.ProcessorTime - before.ProcessorTime).TotalSeconds,
-            after.AllocatedBytes - before.AllocatedBytes, ProcessStats.PeakResidentMiB(), kernels);
+            after.AllocatedBytes - before.AllocatedBytes, ProcessStats.PeakResidentMiB(), kernels,
+            count >= 4 ? (allocatedAtLast - allocatedAtThird) / (double)(count - 3) : double.NaN);
     }
 }

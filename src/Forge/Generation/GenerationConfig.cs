@@ -42,6 +42,13 @@ public sealed record GenerationConfig
     /// <summary>Reuse the attention keys and values of earlier positions (incremental decoding).</summary>
     public bool UseCache { get; init; } = true;
 
+    /// <summary>
+    /// Greedy and sampled decoding with the cache, on a model that supports it (<see cref="ICausalLanguageModel.SupportsFixedShapeCache"/>):
+    /// keep the keys and values in a cache of fixed shapes and decode each token after the prompt by replaying one captured step (a <see cref="Forge.Tensors.StepGraph"/>), so a token allocates no managed
+    /// memory; false runs every step eagerly over a growing cache.
+    /// </summary>
+    public bool UseStepGraph { get; init; } = true;
+
     /// <summary>Checks the values, throwing <see cref="ForgeException"/> naming the first bad one.</summary>
     public void Validate()
     {

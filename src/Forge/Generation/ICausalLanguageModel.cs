@@ -17,4 +17,10 @@ public interface ICausalLanguageModel
     /// <paramref name="cache"/>, the ids continue the cached positions and the cache grows by them.
     /// </summary>
     Tensor Logits(Tensor inputIds, KeyValueCache? cache = null);
+
+    /// <summary>
+    /// Whether <see cref="Logits"/> honours a cache of fixed shapes (<see cref="KeyValueCache.FixedShapes"/>: it reserves the new
+    /// positions, writes keys and values there and attends through the cache's mask), so decoding can replay one captured step.
+    /// </summary>
+    bool SupportsFixedShapeCache => false;
 }

@@ -49,38 +49,62 @@ public static class TextGeneration
 
     private static int[] Decode(ICausalLanguageModel model, IReadOnlyList<int> prompt, GenerationConfig config, Func<int, bool>? onToken)
     {
-        var sequence = new List<int>(prompt);
-        var generated = new List<int>();
-        KeyValueCache? cache = config.UseCache ? new KeyValueCache(Math.Min(model.ContextLength, prompt.Count + config.MaxNewTokens)) : null;
-        var random = new Generator(config.Seed);
+        // Room for every token up front (within reason), so a decoding step does not grow the lists.
+        int expected = Math.Min(config.MaxNewTokens, 1 << 16);
+        var sequence = new List<int>(prompt.Count + expected);
+        sequence.AddRange(prompt);
+        var generated = new List<int>(expected);
         int context = model.ContextLength;
+        KeyValueCache? cache = config.UseCache
+            ? new KeyValueCache(Math.Min(context, prompt.Count + config.MaxNewTokens), fixedShapes: config.UseStepGraph && model.SupportsFixedShapeCache)
+            : null;
+        using ReplayedStep? replayed = cache is { FixedShapes: true } ? new ReplayedStep(model, cache) : null;
+        var random = new Generator(config.Seed);
         int cached = 0;
         double[]? scores = null;
         for (int step = 0; step < config.MaxNewTokens; step++)
         {
-            int[] input;
-            if (sequence.Count > context)
+            int start = sequence.Count > context ? sequence.Count - context : cache is null ? 0 : cached;
+            if (sequence.Count > context) cache?.Clear();
+            cached = sequence.Count;
+            if (replayed is not null && sequence.Count - start == 1 && cache!.Length > 0)
             {
-                cache?.Clear();
-                input = [.. sequence.Skip(sequence.Count - context)];
+                scores = replayed.Next(sequence[^1], scores);
             }
             else
             {
-                input = [.. sequence.Skip(cache is null ? 0 : cached)];
+                using var scope = TensorScope.Begin();
+                scores = LastLogits(model, [.. sequence.Skip(start)], cache, scores);
             }
-            cached = sequence.Count;
-            int next;
-            using (TensorScope.Begin())
-            {
-                scores = LastLogits(model, input, cache, scores);
-                next = Choose(scores, sequence, config, random);
-            }
+            int next = Choose(scores, sequence, config, random);
             sequence.Add(next);
             generated.Add(next);
             if (onToken is not null && !onToken(next)) break;
             if (next == config.EosTokenId) break;
         }
         return [.. generated];
+    }
+
+    /// <summary>
+    /// One decoding step of a single token over a cache of fixed shapes, captured into a <see cref="StepGraph"/> the first time
+    /// and replayed after, so a token allocates nothing (the cache must hold the prompt before the first step).
+    /// </summary>
+    private sealed class ReplayedStep(ICausalLanguageModel model, KeyValueCache cache) : IDisposable
+    {
+        private readonly Tensor ids = TensorScope.Keep(Tensor.Zeros([1, 1], DType.Int64));
+        private StepGraph? graph;
+        private Tensor? logits;
+
+        /// <summary>The next-token scores after <paramref name="token"/>, written into <paramref name="scores"/> when it has the right length.</summary>
+        public double[] Next(int token, double[]? scores)
+        {
+            ids.Span<long>()[0] = token;
+            if (graph is null) graph = StepGraph.Capture(() => logits = model.Logits(ids, cache));
+            else graph.Replay();
+            return CopyLastLogits(logits!, 1, scores);
+        }
+
+        public void Dispose() => graph?.Dispose();
     }
 
     private static int Choose(double[] scores, List<int> sequence, GenerationConfig config, Generator random)
@@ -169,16 +193,20 @@ public static class TextGeneration
     private static double[] LastLogits(ICausalLanguageModel model, int[] input, KeyValueCache? cache, double[]? scores)
     {
         long[] ids = [.. input.Select(t => (long)t)];
-        Tensor logits = model.Logits(Tensor.FromArray(ids, 1, input.Length), cache);
+        return CopyLastLogits(model.Logits(Tensor.FromArray(ids, 1, input.Length), cache), input.Length, scores);
+    }
+
+    /// <summary>The last position's row of <paramref name="logits"/> [1, length, vocabulary], written into <paramref name="scores"/> when it has the right length.</summary>
+    private static double[] CopyLastLogits(Tensor logits, int length, double[]? scores)
+    {
         int vocabulary = logits.Size(-1);
-        if (logits.Dim != 3 || logits.Size(0) != 1 || logits.Size(1) != input.Length)
-            throw new ForgeException($"The model returned logits of shape {Tensor.Format(logits.Shape)} for input [1, {input.Length}]: expected [1, {input.Length}, vocabulary].");
-        Tensor last = logits.Select(1, input.Length - 1).Select(0, 0);
-        if (last.DType != DType.Float32 || !last.IsContiguous) last = last.Contiguous().To(DType.Float32);
+        if (logits.Dim != 3 || logits.Size(0) != 1 || logits.Size(1) != length)
+            throw new ForgeException($"The model returned logits of shape {Tensor.Format(logits.Shape)} for input [1, {length}]: expected [1, {length}, vocabulary].");
+        if (logits.DType != DType.Float32 || !logits.IsContiguous) logits = logits.Contiguous().To(DType.Float32);
         if (scores is null || scores.Length != vocabulary) scores = new double[vocabulary];
-        ReadOnlySpan<float> values = last.Span<float>();
+        ReadOnlySpan<float> values = logits.Span<float>().Slice((length - 1) * vocabulary, vocabulary);
         for (int i = 0; i < vocabulary; i++) scores[i] = values[i];
-        GC.KeepAlive(last);
+        GC.KeepAlive(logits);
         return scores;
     }
 

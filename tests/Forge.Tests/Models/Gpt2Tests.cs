@@ -104,13 +104,15 @@ public sealed class Gpt2Tests : IDisposable
         Assert.Equal(model.Logits(ids).ToArray<float>(), reloaded.Logits(ids).ToArray<float>());
     }
 
-    [Fact]
-    public void IncrementalDecodingWithTheCacheEqualsFullRecomputation()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void IncrementalDecodingWithTheCacheEqualsFullRecomputation(bool fixedShapes)
     {
         var model = Gpt2LanguageModel.FromPretrained(TinyDirectory);
         long[] ids = [5, 17, 33, 2, 60, 9, 41, 8, 0, 12];
         Tensor full = model.Logits(Tensor.FromArray(ids, 1, ids.Length));
-        var cache = new KeyValueCache();
+        var cache = new KeyValueCache(fixedShapes: fixedShapes);
         var pieces = new List<Tensor> { model.Logits(Tensor.FromArray(ids[..4], 1, 4), cache) };
         Assert.Equal(4, cache.Length);
         pieces.Add(model.Logits(Tensor.FromArray(ids[4..7], 1, 3), cache));
@@ -134,6 +136,29 @@ public sealed class Gpt2Tests : IDisposable
             int[] cached = TextGeneration.Generate(model, prompt, config);
             Assert.Equal(cached, TextGeneration.Generate(model, prompt, config with { UseCache = false }));
         }
+    }
+
+    [Fact]
+    public void ReplayedDecodingStepsChooseTheEagerTokensAndAllocateNothing()
+    {
+        var model = new Gpt2LanguageModel(Micro, seed: 5);
+        model.Eval();
+        int[] prompt = [7, 3];
+        // 25 new tokens pass the context of 20: the window slides (the whole window is fed again each step).
+        var config = new GenerationConfig { MaxNewTokens = 25 };
+        Assert.Equal(TextGeneration.Generate(model, prompt, config with { UseStepGraph = false }), TextGeneration.Generate(model, prompt, config));
+
+        long start = 0, end = 0;
+        int count = 0;
+        TextGeneration.Generate(model, prompt, new GenerationConfig { MaxNewTokens = 16 }, _ =>
+        {
+            // The first replays compile the graph's method invokers; from the sixth token on a token allocates nothing.
+            if (++count == 6) start = GC.GetAllocatedBytesForCurrentThread();
+            if (count == 16) end = GC.GetAllocatedBytesForCurrentThread();
+            return true;
+        });
+        Assert.Equal(16, count);
+        Assert.Equal(0, end - start);
     }
 
     [Fact]

@@ -49,9 +49,19 @@ internal static unsafe class Gemv
         }
     }
 
-    /// <summary><see cref="Dots"/> over all n columns on every thread (its own method, so only this path allocates a closure).</summary>
+    /// <summary><see cref="Dots"/> over all n columns on every thread.</summary>
     private static void ParallelDots(int n, int k, float* a, StridedMatrix b, float* c, bool accumulate, float* bias) =>
-        CpuParallel.For(n, 16, (start, end) => Dots(start, end, k, a, b, c, accumulate, bias));
+        CpuParallel.For(n, 16, new DotsBody { K = k, A = a, B = b, C = c, Accumulate = accumulate, Bias = bias });
+
+    private struct DotsBody : IRangeBody
+    {
+        public int K;
+        public float* A, C, Bias;
+        public StridedMatrix B;
+        public bool Accumulate;
+
+        public readonly void Run(long start, long end) => Dots(start, end, K, A, B, C, Accumulate, Bias);
+    }
 
     private static float[] Gather(StridedMatrix a, int k)
     {

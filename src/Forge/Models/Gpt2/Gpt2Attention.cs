@@ -45,10 +45,18 @@ public sealed class Gpt2Attention : Module<Gpt2Attention.Input, Tensor>
         Tensor[] qkv = CAttn.Forward(x).Split(width, dim: 2);
         Tensor SplitHeads(Tensor t) => t.Reshape(batch, length, heads, headSize).Transpose(1, 2);
         Tensor query = SplitHeads(qkv[0]), key = SplitHeads(qkv[1]), value = SplitHeads(qkv[2]);
+        float dropout = Training ? attentionDropout : 0;
+        if (input.Cache is { FixedShapes: true } cache)
+        {
+            // Every position of the cache is attended; the reservation's mask hides those not filled yet.
+            (key, value) = cache.Append(input.Layer, key, value);
+            Tensor scores = query.MatMul(key.MT).Mul(1f / MathF.Sqrt(headSize)).Add(cache.Mask);
+            Tensor weights = Functional.Dropout(Functional.Softmax(scores, -1), dropout, Training, generator);
+            return ResidDropout.Forward(CProj.Forward(weights.MatMul(value).Transpose(1, 2).Reshape(batch, length, width)));
+        }
         if (input.Cache is not null) (key, value) = input.Cache.Append(input.Layer, key, value);
         int past = key.Size(2) - length;
 
-        float dropout = Training ? attentionDropout : 0;
         // One new position (a decoding step) may attend every cached key, so it needs no mask.
         Tensor attended = past == 0
             ? Functional.ScaledDotProductAttention(query, key, value, isCausal: true, dropout: dropout, generator: generator).Output

@@ -49,6 +49,9 @@ public sealed partial class Gpt2LanguageModel : Module<Tensor, Tensor>, ICausalL
     protected override Tensor ForwardCore(Tensor input) => Logits(input);
 
     /// <inheritdoc />
+    public bool SupportsFixedShapeCache => true;
+
+    /// <inheritdoc />
     public Tensor Logits(Tensor inputIds, KeyValueCache? cache = null)
     {
         Tensor hidden = Transformer.Forward(new Gpt2Model.Input(inputIds, cache));

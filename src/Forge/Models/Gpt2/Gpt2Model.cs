@@ -54,7 +54,7 @@ public sealed class Gpt2Model : Module<Gpt2Model.Input, Tensor>
         int past = input.Cache?.Length ?? 0, length = ids.Size(1);
         if (past + length > positions)
             throw new ForgeException($"GPT-2 input of {past + length} positions exceeds the model's context of {positions}.");
-        Tensor positionIds = Tensor.Arange(past, past + length).Unsqueeze(0);
+        Tensor positionIds = input.Cache is { FixedShapes: true } cache ? cache.Reserve(length) : Tensor.Arange(past, past + length).Unsqueeze(0);
         Tensor x = Drop.Forward(Wte.Forward(ids).Add(Wpe.Forward(positionIds)));
         for (int layer = 0; layer < H.Count; layer++) x = H[layer].Forward(new Gpt2Attention.Input(x, input.Cache, layer));
         return LnF.Forward(x);
