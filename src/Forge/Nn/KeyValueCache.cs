@@ -67,18 +67,22 @@ public sealed class KeyValueCache
             positionIds = positions.View(1, count);
             mask = TensorScope.Keep(Tensor.Zeros([count, Capacity]));
         }
-        TakePositions();
-        StepGraph.Capturing?.AddHostWork(TakePositions);
+        // A replay fills the tensors this step was captured with, even if a later reservation of another count replaced them.
+        Tensor ids = positions, visible = mask!;
+        void Take() => TakePositions(ids, visible);
+        Take();
+        StepGraph.Capturing?.AddHostWork(Take);
         return positionIds!;
     }
 
-    private void TakePositions()
+    /// <summary>Writes the next positions into <paramref name="positionsOf"/> and their mask rows into <paramref name="maskOf"/>, and counts them filled.</summary>
+    private void TakePositions(Tensor positionsOf, Tensor maskOf)
     {
-        int count = (int)positions!.Numel;
+        int count = (int)positionsOf.Numel;
         if (filled + count > Capacity)
             throw new ForgeException($"The cache holds {Capacity} positions: {filled} are filled and {count} more do not fit.");
-        Span<long> ids = positions.Span<long>();
-        Span<float> visible = mask!.Span<float>();
+        Span<long> ids = positionsOf.Span<long>();
+        Span<float> visible = maskOf.Span<float>();
         for (int i = 0; i < count; i++)
         {
             ids[i] = filled + i;

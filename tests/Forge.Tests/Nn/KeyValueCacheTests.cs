@@ -60,4 +60,26 @@ public sealed class KeyValueCacheTests
         var error = Assert.Throws<ForgeException>(() => StepGraph.Capture(() => model.Logits(ids, cache)));
         Assert.Contains("run one step", error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void AReplayedStepFillsItsOwnPositionsAfterAReservationOfAnotherCount()
+    {
+        var model = new Gpt2LanguageModel(new Gpt2Config { VocabSize = 11, NPositions = 8, NEmbd = 8, NLayer = 1, NHead = 2 }, seed: 1);
+        model.Eval();
+        var replayed = new KeyValueCache(8, fixedShapes: true);
+        var growing = new KeyValueCache(8);
+        Tensor Feed(KeyValueCache cache, params long[] ids) => model.Logits(Tensor.FromArray(ids, 1, ids.Length), cache);
+        Feed(replayed, 1, 2);
+        Feed(growing, 1, 2);
+        Tensor one = Tensor.FromArray(new long[] { 3 }, 1, 1), logits = null!;
+        using var graph = StepGraph.Capture(() => logits = model.Logits(one, replayed));
+        Feed(growing, 3);
+        // Two positions reserved eagerly in between replace the cache's one-position tensors; the replay keeps its own.
+        Feed(replayed, 4, 5);
+        Feed(growing, 4, 5);
+        one.CopyFrom(Tensor.FromArray(new long[] { 6 }, 1, 1));
+        graph.Replay();
+        TensorAssert.Close(Feed(growing, 6), logits, rtol: 1e-5, atol: 1e-5);
+        Assert.Equal(6, replayed.Length);
+    }
 }
