@@ -7,12 +7,20 @@ namespace Forge.Benchmarking;
 public readonly record struct ProcessStats(
     TimeSpan ProcessorTime, TimeSpan KernelTime, long AllocatedBytes, int Gen0, int Gen1, int Gen2, TimeSpan GcPauses, long PageFaults)
 {
-    /// <summary>The counters now.</summary>
+    /// <summary>What <see cref="Now"/> itself has allocated so far (reading the process counters allocates).</summary>
+    private static long ownBytes;
+
+    /// <summary>The counters now; <see cref="AllocatedBytes"/> leaves out what taking these snapshots allocated.</summary>
     public static ProcessStats Now()
     {
+        long start = GC.GetTotalAllocatedBytes(precise: true);
         using var process = Process.GetCurrentProcess();
-        return new ProcessStats(process.TotalProcessorTime, process.PrivilegedProcessorTime, GC.GetTotalAllocatedBytes(precise: true),
-            GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration(), MinorPageFaults());
+        TimeSpan processor = process.TotalProcessorTime, kernel = process.PrivilegedProcessorTime;
+        long faults = MinorPageFaults();
+        long end = GC.GetTotalAllocatedBytes(precise: true);
+        long own = Interlocked.Add(ref ownBytes, end - start);
+        return new ProcessStats(processor, kernel, end - own, GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2),
+            GC.GetTotalPauseDuration(), faults);
     }
 
     /// <summary>The peak resident memory of the process in MiB (Linux VmHWM; the peak working set elsewhere).</summary>

@@ -18,19 +18,33 @@ public sealed unsafe partial class CpuBackend
     public void FlashAttention(Tensor query, Tensor key, Tensor value, Tensor output, Tensor logSumExp, float scale, bool causal, float dropout, ulong seed)
     {
         var shape = new AttentionShape(query, key, value, causal, dropout, seed);
-        float* q = query.Ptr<float>(), k = key.Ptr<float>(), v = value.Ptr<float>(), o = output.Ptr<float>(), lse = logSumExp.Ptr<float>();
-        CpuParallel.For(shape.Count, 1, (first, last) =>
+        CpuParallel.For(shape.Count, 1, new AttentionForwardMatrices
         {
+            Shape = shape, Scale = scale, Q = query.Ptr<float>(), K = key.Ptr<float>(), V = value.Ptr<float>(), O = output.Ptr<float>(),
+            Lse = logSumExp.Ptr<float>(),
+        });
+    }
+
+    /// <summary>Forward passes of matrices [first, last), with scratch from the shared array pool for the whole chunk.</summary>
+    private struct AttentionForwardMatrices : IRangeBody
+    {
+        public AttentionShape Shape;
+        public float Scale;
+        public float* Q, K, V, O, Lse;
+
+        public readonly void Run(long first, long last)
+        {
+            AttentionShape shape = Shape;
             int floats = PanelFloats(shape.Lk, shape.E) + AttentionQueryBlock * (AttentionKeyBlock + 2);
             float[] buffer = ArrayPool<float>.Shared.Rent(floats);
             fixed (float* scratch = buffer)
             {
                 for (long n = first; n < last; n++)
-                    AttentionForward(shape, n, q + n * shape.Lq * shape.E, k + n * shape.Lk * shape.E, v + n * shape.Lk * shape.Ev,
-                        o + n * shape.Lq * shape.Ev, lse + n * shape.Lq, scale, scratch);
+                    AttentionForward(shape, n, Q + n * shape.Lq * shape.E, K + n * shape.Lk * shape.E, V + n * shape.Lk * shape.Ev,
+                        O + n * shape.Lq * shape.Ev, Lse + n * shape.Lq, Scale, scratch);
             }
             ArrayPool<float>.Shared.Return(buffer);
-        });
+        }
     }
 
     /// <inheritdoc />
@@ -38,10 +52,23 @@ public sealed unsafe partial class CpuBackend
         Tensor gradQuery, Tensor gradKey, Tensor gradValue, float scale, bool causal, float dropout, ulong seed)
     {
         var shape = new AttentionShape(query, key, value, causal, dropout, seed);
-        float* q = query.Ptr<float>(), k = key.Ptr<float>(), v = value.Ptr<float>(), o = output.Ptr<float>(), lse = logSumExp.Ptr<float>();
-        float* g = gradOutput.Ptr<float>(), gq = gradQuery.Ptr<float>(), gk = gradKey.Ptr<float>(), gv = gradValue.Ptr<float>();
-        CpuParallel.For(shape.Count, 1, (first, last) =>
+        CpuParallel.For(shape.Count, 1, new AttentionBackwardMatrices
         {
+            Shape = shape, Scale = scale, Q = query.Ptr<float>(), K = key.Ptr<float>(), V = value.Ptr<float>(), O = output.Ptr<float>(),
+            Lse = logSumExp.Ptr<float>(), G = gradOutput.Ptr<float>(), Gq = gradQuery.Ptr<float>(), Gk = gradKey.Ptr<float>(), Gv = gradValue.Ptr<float>(),
+        });
+    }
+
+    /// <summary>Backward passes of matrices [first, last), with scratch from the shared array pool for the whole chunk.</summary>
+    private struct AttentionBackwardMatrices : IRangeBody
+    {
+        public AttentionShape Shape;
+        public float Scale;
+        public float* Q, K, V, O, Lse, G, Gq, Gk, Gv;
+
+        public readonly void Run(long first, long last)
+        {
+            AttentionShape shape = Shape;
             int floats = PanelFloats(shape.Lk, shape.E) + PanelFloats(shape.Lk, shape.Ev) + shape.Lq + 3 * AttentionQueryBlock * AttentionKeyBlock;
             float[] buffer = ArrayPool<float>.Shared.Rent(floats);
             fixed (float* scratch = buffer)
@@ -49,11 +76,11 @@ public sealed unsafe partial class CpuBackend
                 for (long n = first; n < last; n++)
                 {
                     long qe = n * shape.Lq * shape.E, ke = n * shape.Lk * shape.E, kv = n * shape.Lk * shape.Ev, qv = n * shape.Lq * shape.Ev;
-                    AttentionBackward(shape, n, q + qe, k + ke, v + kv, o + qv, lse + n * shape.Lq, g + qv, gq + qe, gk + ke, gv + kv, scale, scratch);
+                    AttentionBackward(shape, n, Q + qe, K + ke, V + kv, O + qv, Lse + n * shape.Lq, G + qv, Gq + qe, Gk + ke, Gv + kv, Scale, scratch);
                 }
             }
             ArrayPool<float>.Shared.Return(buffer);
-        });
+        }
     }
 
     /// <summary>The sizes of a fused attention call: Count matrices of Lq queries and Lk keys of E features, values of Ev.</summary>
