@@ -62,33 +62,7 @@ public sealed unsafe partial class CpuBackend
     }
 
     /// <inheritdoc />
-    public void IndexSelect(Tensor x, int dimension, Tensor index, Tensor result)
-    {
-        var (outer, size, inner) = SplitAt(x.Shape, dimension);
-        long n = index.Numel;
-        int elementSize = x.DType.SizeOf();
-        long rowBytes = inner * elementSize;
-        byte* px = (byte*)x.Storage.Pointer + x.StorageOffset * elementSize;
-        byte* pr = (byte*)result.Storage.Pointer + result.StorageOffset * elementSize;
-        long* pi = index.Ptr<long>();
-        CpuParallel.For(outer * n, Math.Max(1, ElementGrain / Math.Max(inner, 1)), new SelectRows { N = n, Size = size, RowBytes = rowBytes, X = px, Result = pr, Index = pi });
-    }
-
-    private struct SelectRows : IRangeBody
-    {
-        public long N, Size, RowBytes;
-        public byte* X, Result;
-        public long* Index;
-
-        public readonly void Run(long start, long end)
-        {
-            for (long q = start; q < end; q++)
-            {
-                long o = q / N, j = q % N;
-                Buffer.MemoryCopy(X + (o * Size + Index[j]) * RowBytes, Result + q * RowBytes, RowBytes, RowBytes);
-            }
-        }
-    }
+    public void IndexSelect(Tensor x, int dimension, Tensor index, Tensor result) => CopyIndexedRows(x, dimension, index, result, intoIndexed: false);
 
     /// <inheritdoc />
     public void IndexAdd(Tensor result, int dimension, Tensor index, Tensor source)
@@ -124,30 +98,41 @@ public sealed unsafe partial class CpuBackend
     }
 
     /// <inheritdoc />
-    public void IndexCopy(Tensor result, int dimension, Tensor index, Tensor source)
+    public void IndexCopy(Tensor result, int dimension, Tensor index, Tensor source) => CopyIndexedRows(result, dimension, index, source, intoIndexed: true);
+
+    /// <summary>
+    /// Copies the rows (o, index[j]) of <paramref name="indexed"/> along <paramref name="dimension"/> to the rows (o, j) of the contiguous
+    /// <paramref name="dense"/> (index select), or back when <paramref name="intoIndexed"/> (index copy), in parallel over the rows.
+    /// </summary>
+    private static void CopyIndexedRows(Tensor indexed, int dimension, Tensor index, Tensor dense, bool intoIndexed)
     {
-        var (outer, size, inner) = SplitAt(result.Shape, dimension);
-        long n = index.Numel, rowBytes = inner * result.DType.SizeOf();
-        // Parallel over the (outer, j) rows; each writes one row of the result.
-        CpuParallel.For(outer * n, Math.Max(1, ElementGrain / Math.Max(inner, 1)),
-            new CopyRowsAt { N = n, Size = size, RowBytes = rowBytes, Result = FirstByte(result), Source = FirstByte(source), Index = index.Ptr<long>() });
+        var (outer, size, inner) = SplitAt(indexed.Shape, dimension);
+        long n = index.Numel;
+        CpuParallel.For(outer * n, Math.Max(1, ElementGrain / Math.Max(inner, 1)), new IndexedRows
+        {
+            N = n, Size = size, RowBytes = inner * indexed.DType.SizeOf(), Indexed = FirstByte(indexed), Dense = FirstByte(dense),
+            Index = index.Ptr<long>(), IntoIndexed = intoIndexed,
+        });
     }
 
     /// <summary>The address of a tensor's first element, whatever its dtype (its offset counts elements, not bytes).</summary>
     private static byte* FirstByte(Tensor t) => (byte*)t.Storage.Pointer + t.StorageOffset * t.DType.SizeOf();
 
-    private struct CopyRowsAt : IRangeBody
+    /// <summary>Rows [start, end) of the dense tensor, row q = (o, j) matching the indexed tensor's row (o, index[j]).</summary>
+    private struct IndexedRows : IRangeBody
     {
         public long N, Size, RowBytes;
-        public byte* Result, Source;
+        public byte* Indexed, Dense;
         public long* Index;
+        public bool IntoIndexed;
 
         public readonly void Run(long start, long end)
         {
-            for (long row = start; row < end; row++)
+            for (long q = start; q < end; q++)
             {
-                long o = row / N, j = row % N;
-                Buffer.MemoryCopy(Source + (o * N + j) * RowBytes, Result + (o * Size + Index[j]) * RowBytes, RowBytes, RowBytes);
+                byte* indexed = Indexed + (q / N * Size + Index[q % N]) * RowBytes, dense = Dense + q * RowBytes;
+                if (IntoIndexed) Buffer.MemoryCopy(dense, indexed, RowBytes, RowBytes);
+                else Buffer.MemoryCopy(indexed, dense, RowBytes, RowBytes);
             }
         }
     }
