@@ -132,7 +132,7 @@ public sealed class KeyValueCache
         if (positions is null || key.Size(2) != positions.Numel)
             throw new ForgeException($"A cache of fixed shapes writes at reserved positions: reserve the {key.Size(2)} new positions first (Reserve).");
         if (layers[layer] is null && StepGraph.Capturing is not null)
-            throw new ForgeException("A step graph is captured over a cache of fixed shapes whose buffers do not exist yet: run one step (the prompt) before capturing.");
+            throw new StepGraphCaptureException("A step graph is captured over a cache of fixed shapes whose buffers do not exist yet: run one step (the prompt) before capturing.");
         Layer entry = layers[layer] ??= new Layer(Buffer(key, Capacity, zeroed: true), Buffer(value, Capacity, zeroed: true), 0);
         if (entry.Keys.Size(0) != key.Size(0) || entry.Keys.Size(1) != key.Size(1) || entry.Keys.Size(3) != key.Size(3) || entry.Keys.DType != key.DType)
             throw new ForgeException($"Layer {layer} caches [{entry.Keys.Size(0)}, {entry.Keys.Size(1)}, positions, {entry.Keys.Size(3)}] {entry.Keys.DType}, found {Tensor.Format(key.Shape)} {key.DType}.");

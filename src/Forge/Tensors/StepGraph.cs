@@ -56,7 +56,7 @@ public sealed class StepGraph : IDisposable
     public static StepGraph Capture(Action step)
     {
         ArgumentNullException.ThrowIfNull(step);
-        if (capturing is not null) throw new ForgeException("A step graph is already being captured on this thread; captures do not nest.");
+        if (capturing is not null) throw new StepGraphCaptureException("A step graph is already being captured on this thread; captures do not nest.");
         var graph = new StepGraph();
         IBackend inner = BackendRegistry.Cpu;
         IBackend previous = BackendRegistry.UseCpu(Recorder.Wrap(inner, graph));
@@ -232,7 +232,7 @@ public sealed class StepGraph : IDisposable
             bool ownThread = ReferenceEquals(capturing, graph), records = ownThread && targetMethod.ReturnType == typeof(void);
             if (ownThread && !records && targetMethod.Name is not (nameof(IBackend.Allocate) or "get_Name"))
             {
-                throw new ForgeException($"The kernel {targetMethod.Name} returns a value to the host, which a step graph cannot replay; run it outside the capture.");
+                throw new StepGraphCaptureException($"The kernel {targetMethod.Name} returns a value to the host, which a step graph cannot replay; run it outside the capture.");
             }
             object? result = targetMethod.Invoke(inner, BindingFlags.DoNotWrapExceptions, null, arguments, null);
             if (records) graph.AddKernel(targetMethod, (object?[])arguments.Clone());

@@ -104,7 +104,7 @@ public partial class Tensor
 
     /// <summary>The generator a random tensor is drawn from on the host: not inside a step graph's capture, whose replays would not draw again.</summary>
     private static Generator HostGenerator(Generator? generator) => StepGraph.Capturing is null ? generator ?? Generator.Default
-        : throw new ForgeException("A step being captured into a StepGraph cannot draw random tensors on the host (Rand, Randn, RandInt): a replay would reuse the same values. Create them outside the capture and refill them before each replay.");
+        : throw new StepGraphCaptureException("A step being captured into a StepGraph cannot draw random tensors on the host (Rand, Randn, RandInt): a replay would reuse the same values. Create them outside the capture and refill them before each replay.");
 
     /// <summary>A CPU tensor holding a copy of <paramref name="data"/>; without a shape it is one-dimensional.</summary>
     public static Tensor FromArray<T>(T[] data, params int[] shape) where T : unmanaged
@@ -154,7 +154,7 @@ public partial class Tensor
     private static void ThrowIfCapturing()
     {
         if (StepGraph.Capturing is not null)
-            throw new ForgeException("A step being captured into a StepGraph cannot read tensor values on the host (Item, ToArray): a replay would not repeat what it decided. Read them after the capture or a replay.");
+            throw new StepGraphCaptureException("A step being captured into a StepGraph cannot read tensor values on the host (Item, ToArray): a replay would not repeat what it decided. Read them after the capture or a replay.");
     }
 
     /// <summary>A copy converted to <paramref name="dtype"/> (this tensor itself when the dtype already matches). Differentiable between float types.</summary>

@@ -410,7 +410,7 @@ public sealed class Trainer<TBatch>
             {
                 graph = StepGraph.Capture(() => ComputeGradients(captured, graphLosses));
             }
-            catch (ForgeException e)
+            catch (StepGraphCaptureException e)
             {
                 throw new ForgeException($"The training step cannot be captured into a step graph: {e.Message} Train without the step graph.", e);
             }

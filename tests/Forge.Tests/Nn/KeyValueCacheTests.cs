@@ -57,7 +57,7 @@ public sealed class KeyValueCacheTests
         model.Eval();
         var cache = new KeyValueCache(8, fixedShapes: true);
         Tensor ids = Tensor.Zeros([1, 1], DType.Int64);
-        var error = Assert.Throws<ForgeException>(() => StepGraph.Capture(() => model.Logits(ids, cache)));
+        var error = Assert.Throws<StepGraphCaptureException>(() => StepGraph.Capture(() => model.Logits(ids, cache)));
         Assert.Contains("run one step", error.Message, StringComparison.Ordinal);
     }
 

@@ -144,10 +144,10 @@ public sealed class StepGraphTests
     {
         IBackend backend = BackendRegistry.Cpu;
         Tensor x = Tensor.Ones([4]);
-        var error = Assert.Throws<ForgeException>(() => StepGraph.Capture(() => x.Mul(2f).Sum().Item()));
+        var error = Assert.Throws<StepGraphCaptureException>(() => StepGraph.Capture(() => x.Mul(2f).Sum().Item()));
         Assert.Contains("host", error.Message);
         Assert.Same(backend, BackendRegistry.Cpu);
-        Assert.Throws<ForgeException>(() => StepGraph.Capture(() => Tensor.Rand([3])));
+        Assert.Throws<StepGraphCaptureException>(() => StepGraph.Capture(() => Tensor.Rand([3])));
         using StepGraph graph = StepGraph.Capture(() => x.MulInPlace(2f));
         graph.Replay();
         Assert.Equal([4f, 4f, 4f, 4f], x.ToArray<float>());
@@ -158,7 +158,7 @@ public sealed class StepGraphTests
     {
         var parameter = new Parameter(Tensor.Ones([3]));
         parameter.Grad = Tensor.Ones([3]);
-        var error = Assert.Throws<ForgeException>(() => StepGraph.Capture(() => GradientClipping.GetTotalNorm([parameter])));
+        var error = Assert.Throws<StepGraphCaptureException>(() => StepGraph.Capture(() => GradientClipping.GetTotalNorm([parameter])));
         Assert.Contains("Norm", error.Message);
     }
 

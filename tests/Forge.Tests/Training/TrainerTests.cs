@@ -299,5 +299,16 @@ public sealed class TrainerTests : IDisposable
         var e = Assert.Throws<ForgeException>(() => hostReading.Train());
         Assert.Contains("cannot be captured into a step graph", e.Message, StringComparison.Ordinal);
         Assert.Contains("Item", e.Message, StringComparison.Ordinal);
+        Assert.IsType<StepGraphCaptureException>(e.InnerException);
+
+        // Bad data is reported as itself, not as a step that cannot be captured.
+        var tooLarge = new TokenDataset(Enumerable.Range(0, 3000).Select(i => i % 41).ToArray());
+        var outside = new Trainer<(Tensor Input, Tensor Target)>(model, b => model.Loss(b.Input, b.Target), new TokenDataLoader(tooLarge, 4, 8), options)
+        {
+            BatchTensors = b => [b.Input, b.Target],
+        };
+        var data = Assert.Throws<ForgeException>(() => outside.Train());
+        Assert.DoesNotContain("step graph", data.Message, StringComparison.Ordinal);
+        Assert.Contains("out of range", data.Message, StringComparison.Ordinal);
     }
 }
