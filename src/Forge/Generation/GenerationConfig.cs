@@ -44,8 +44,9 @@ public sealed record GenerationConfig
 
     /// <summary>
     /// Greedy and sampled decoding with the cache, on a model that supports it (<see cref="ICausalLanguageModel.SupportsFixedShapeCache"/>):
-    /// keep the keys and values in a cache of fixed shapes and decode each token after the prompt by replaying one captured step (a <see cref="Forge.Tensors.StepGraph"/>), so a token allocates no managed
-    /// memory; false runs every step eagerly over a growing cache.
+    /// keep the keys and values in a cache of fixed shapes and decode each token after the prompt by replaying one captured step
+    /// (a <see cref="Forge.Tensors.StepGraph"/>), so a token allocates no managed memory; false runs every step eagerly over a
+    /// growing cache.
     /// </summary>
     public bool UseStepGraph { get; init; } = true;
 

@@ -64,8 +64,12 @@ public static class TextGeneration
         double[]? scores = null;
         for (int step = 0; step < config.MaxNewTokens; step++)
         {
-            int start = sequence.Count > context ? sequence.Count - context : cache is null ? 0 : cached;
-            if (sequence.Count > context) cache?.Clear();
+            int start = cache is null ? 0 : cached;
+            if (sequence.Count > context)
+            {
+                cache?.Clear();
+                start = sequence.Count - context;
+            }
             cached = sequence.Count;
             if (replayed is not null && sequence.Count - start == 1 && cache!.Length > 0)
             {

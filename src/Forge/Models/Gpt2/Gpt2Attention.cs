@@ -46,24 +46,31 @@ public sealed class Gpt2Attention : Module<Gpt2Attention.Input, Tensor>
         Tensor SplitHeads(Tensor t) => t.Reshape(batch, length, heads, headSize).Transpose(1, 2);
         Tensor query = SplitHeads(qkv[0]), key = SplitHeads(qkv[1]), value = SplitHeads(qkv[2]);
         float dropout = Training ? attentionDropout : 0;
-        if (input.Cache is { FixedShapes: true } cache)
-        {
-            // Every position of the cache is attended; the reservation's mask hides those not filled yet.
-            (key, value) = cache.Append(input.Layer, key, value);
-            Tensor scores = query.MatMul(key.MT).Mul(1f / MathF.Sqrt(headSize)).Add(cache.Mask);
-            Tensor weights = Functional.Dropout(Functional.Softmax(scores, -1), dropout, Training, generator);
-            return ResidDropout.Forward(CProj.Forward(weights.MatMul(value).Transpose(1, 2).Reshape(batch, length, width)));
-        }
-        if (input.Cache is not null) (key, value) = input.Cache.Append(input.Layer, key, value);
-        int past = key.Size(2) - length;
+        Tensor attended = input.Cache is { FixedShapes: true } cache
+            ? AttendOverFixedCache(query, key, value, cache, input.Layer, dropout)
+            : Attend(query, key, value, input.Cache, input.Layer, dropout);
+        Tensor merged = attended.Transpose(1, 2).Reshape(batch, length, width);
+        return ResidDropout.Forward(CProj.Forward(merged));
+    }
 
+    /// <summary>Attention over the cached keys and values (if any) followed by the new ones, causal among the new positions.</summary>
+    private Tensor Attend(Tensor query, Tensor key, Tensor value, KeyValueCache? cache, int layer, float dropout)
+    {
+        if (cache is not null) (key, value) = cache.Append(layer, key, value);
+        int length = query.Size(2), past = key.Size(2) - length;
         // One new position (a decoding step) may attend every cached key, so it needs no mask.
-        Tensor attended = past == 0
+        return past == 0
             ? Functional.ScaledDotProductAttention(query, key, value, isCausal: true, dropout: dropout, generator: generator).Output
             : length == 1 ? Functional.ScaledDotProductAttention(query, key, value, dropout: dropout, generator: generator).Output
             : Functional.ScaledDotProductAttention(query, key, value, CausalMask(length, past), dropout: dropout, generator: generator).Output;
-        Tensor merged = attended.Transpose(1, 2).Reshape(batch, length, width);
-        return ResidDropout.Forward(CProj.Forward(merged));
+    }
+
+    /// <summary>Attention over every position of a cache of fixed shapes, whose reservation's mask hides those not filled yet.</summary>
+    private Tensor AttendOverFixedCache(Tensor query, Tensor key, Tensor value, KeyValueCache cache, int layer, float dropout)
+    {
+        (key, value) = cache.Append(layer, key, value);
+        Tensor scores = query.MatMul(key.MT).Mul(1f / MathF.Sqrt(query.Size(3))).Add(cache.Mask);
+        return Functional.Dropout(Functional.Softmax(scores, -1), dropout, Training, generator).MatMul(value);
     }
 
     /// <summary>Bool [length, past + length]: query i (at position past + i) may attend keys 0..past + i.</summary>
