@@ -118,7 +118,7 @@ public class AttentionTests
     [InlineData(false, 5, 33)]
     public void FusedAttentionMatchesComposedAttentionAndItsGradients(bool causal, int queries, int keys)
     {
-        // Sizes that are not multiples of the kernel's 16-query and 32-key blocks, values wider than keys.
+        // Sizes that are not multiples of the kernel's 24-query and 32-key blocks, values wider than keys.
         var q = TensorAssert.RandomLeaf(21, 2, 3, queries, 16);
         var k = TensorAssert.RandomLeaf(22, 2, 3, keys, 16);
         var v = TensorAssert.RandomLeaf(23, 2, 3, keys, 24);

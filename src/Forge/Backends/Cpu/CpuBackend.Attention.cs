@@ -11,8 +11,11 @@ public sealed unsafe partial class CpuBackend
     /// <summary>Keys per block: a block of transposed keys and its values (32 × 64 floats each at GPT-2's head size) stay in L1.</summary>
     private const int AttentionKeyBlock = 32;
 
-    /// <summary>Query rows per block in the forward pass: each key block is used by this many rows while it is in L1.</summary>
-    private const int AttentionQueryBlock = 16;
+    /// <summary>Query rows per block: each key block is used by this many rows while it is in L1 (a multiple of <see cref="AttentionTileRows"/>).</summary>
+    private const int AttentionQueryBlock = 24;
+
+    /// <summary>Rows of one tile of <see cref="MultiplyTile"/>.</summary>
+    private const int AttentionTileRows = 6;
 
     /// <inheritdoc />
     public void FlashAttention(Tensor query, Tensor key, Tensor value, Tensor output, Tensor logSumExp, float scale, bool causal, float dropout, ulong seed)
@@ -35,7 +38,7 @@ public sealed unsafe partial class CpuBackend
         public readonly void Run(long first, long last)
         {
             AttentionShape shape = Shape;
-            int floats = PanelFloats(shape.Lk, shape.E) + AttentionQueryBlock * (AttentionKeyBlock + 2);
+            int floats = PanelFloats(shape.Lk, shape.E) + AttentionQueryBlock * (2 * AttentionKeyBlock + shape.E + 2);
             float[] buffer = ArrayPool<float>.Shared.Rent(floats);
             fixed (float* scratch = buffer)
             {
@@ -69,7 +72,9 @@ public sealed unsafe partial class CpuBackend
         public readonly void Run(long first, long last)
         {
             AttentionShape shape = Shape;
-            int floats = PanelFloats(shape.Lk, shape.E) + PanelFloats(shape.Lk, shape.Ev) + shape.Lq + 3 * AttentionQueryBlock * AttentionKeyBlock;
+            int floats = PanelFloats(shape.Lk, shape.E) + PanelFloats(shape.Lk, shape.Ev) + PackedTileFloats(shape.Lq, shape.E)
+                + PackedTileFloats(shape.Lq, shape.Ev) + shape.Lq + 3 * (AttentionQueryBlock * AttentionKeyBlock + TileSlack)
+                + PackedTileFloats(AttentionQueryBlock, AttentionKeyBlock);
             float[] buffer = ArrayPool<float>.Shared.Rent(floats);
             fixed (float* scratch = buffer)
             {
@@ -167,29 +172,37 @@ public sealed unsafe partial class CpuBackend
 
     /// <summary>
     /// One matrix of the forward pass: query rows in blocks, keys in blocks; each row keeps a running maximum and sum of its
-    /// exponentials (the online softmax) and its output rescaled whenever the maximum grows.
+    /// exponentials (the online softmax) and its output rescaled whenever the maximum grows. A block's scores and its output
+    /// update are products of tiles (<see cref="MultiplyTiles"/>).
     /// </summary>
     private static void AttentionForward(in AttentionShape s, long n, float* q, float* k, float* v, float* o, float* lse, float scale, float* scratch)
     {
+        const int kb = AttentionKeyBlock;
         int e = s.E, ev = s.Ev, lk = s.Lk;
-        float* keysT = scratch, weights = keysT + PanelFloats(lk, e), maxima = weights + AttentionQueryBlock * AttentionKeyBlock, sums = maxima + AttentionQueryBlock;
+        float* keysT = scratch, weights = keysT + PanelFloats(lk, e), queries = weights + AttentionQueryBlock * kb;
+        float* packedWeights = queries + AttentionQueryBlock * e, maxima = packedWeights + AttentionQueryBlock * kb, sums = maxima + AttentionQueryBlock;
         TransposeIntoPanels(k, lk, e, keysT);
         for (int i0 = 0; i0 < s.Lq; i0 += AttentionQueryBlock)
         {
-            int rows = Math.Min(AttentionQueryBlock, s.Lq - i0);
+            int rows = Math.Min(AttentionQueryBlock, s.Lq - i0), visible = s.Visible(i0 + rows - 1);
             new Span<float>(o + (long)i0 * ev, rows * ev).Clear();
             new Span<float>(maxima, rows).Fill(float.NegativeInfinity);
             new Span<float>(sums, rows).Clear();
-            for (int j0 = 0; j0 < s.Visible(i0 + rows - 1); j0 += AttentionKeyBlock)
+            PackTileRows(q + (long)i0 * e, e, 1, rows, e, queries);
+            for (int j0 = 0; j0 < visible; j0 += kb)
             {
+                // The whole (zero-padded) key panel for every row: a causal row's masked keys cost less than narrower tiles.
+                MultiplyTiles(queries, AttentionTileRows, AttentionTileRows * e, rows, e, keysT + (long)j0 * e, kb, kb, weights, kb, false);
+                int depth = Math.Min(kb, visible - j0);
                 for (int r = 0; r < rows; r++)
                 {
-                    int i = i0 + r, count = Math.Min(AttentionKeyBlock, s.Visible(i) - j0);
-                    if (count <= 0) continue;
-                    float* w = weights + r * AttentionKeyBlock, oi = o + (long)i * ev;
-                    // The whole (zero-padded) panel: a causal row's masked keys cost less than narrower, latency-bound loops.
-                    new Span<float>(w, AttentionKeyBlock).Clear();
-                    AddRowTimesMatrix(q + (long)i * e, e, keysT + (long)j0 * e, AttentionKeyBlock, AttentionKeyBlock, w);
+                    int i = i0 + r, count = Math.Min(kb, s.Visible(i) - j0);
+                    float* w = weights + r * kb, oi = o + (long)i * ev;
+                    if (count <= 0)
+                    {
+                        new Span<float>(w, kb).Clear();
+                        continue;
+                    }
                     var raw = new ReadOnlySpan<float>(w, count);
                     float blockMax = scale * (scale >= 0 ? TensorPrimitives.Max(raw) : TensorPrimitives.Min(raw));
                     if (blockMax > maxima[r])
@@ -200,9 +213,11 @@ public sealed unsafe partial class CpuBackend
                         maxima[r] = blockMax;
                     }
                     sums[r] += Simd.ExpSum(w, scale, maxima[r], w, count);
+                    new Span<float>(w + count, kb - count).Clear();
                     if (s.Dropout != 0) s.Drop(s.RowKey(n, i), j0, w, null, count);
-                    AddRowTimesMatrix(w, count, v + (long)j0 * ev, ev, ev, oi);
                 }
+                PackTileRows(weights, kb, 1, rows, depth, packedWeights);
+                MultiplyTiles(packedWeights, AttentionTileRows, AttentionTileRows * depth, rows, depth, v + (long)j0 * ev, ev, ev, o + (long)i0 * ev, ev, true);
             }
             for (int r = 0; r < rows; r++)
             {
@@ -215,56 +230,56 @@ public sealed unsafe partial class CpuBackend
 
     /// <summary>
     /// One matrix of the backward pass, key block by key block over blocks of the queries that see it: the weights p are
-    /// recomputed from the saved log-sum-exp, dS = p·(dO·Vᵀ − Σ dO·O)·scale, dQ += dS·K row by row, and dV += pᵀ·dO and
-    /// dK += dSᵀ·Q once per query block from the tiles' columns (each key's gradient row is stored once per block).
+    /// recomputed from the saved log-sum-exp, dS = p·(dO·Vᵀ − Σ dO·O)·scale, and dQ += dS·K, dV += pᵀ·dO and dK += dSᵀ·Q are
+    /// products of tiles (<see cref="MultiplyTiles"/>) once per block.
     /// </summary>
     private static void AttentionBackward(in AttentionShape s, long n, float* q, float* k, float* v, float* o, float* lse, float* g,
         float* gq, float* gk, float* gv, float scale, float* scratch)
     {
-        const int tile = AttentionQueryBlock * AttentionKeyBlock;
+        const int kb = AttentionKeyBlock, tile = AttentionQueryBlock * kb;
         int e = s.E, ev = s.Ev, lk = s.Lk, lq = s.Lq;
-        float* keysT = scratch, valuesT = keysT + PanelFloats(lk, e), rowDots = valuesT + PanelFloats(lk, ev);
-        float* weights = rowDots + lq, kept = weights + tile, slopes = kept + tile;
+        float* keysT = scratch, valuesT = keysT + PanelFloats(lk, e), queries = valuesT + PanelFloats(lk, ev), grads = queries + PackedTileFloats(lq, e);
+        float* rowDots = grads + PackedTileFloats(lq, ev), weights = rowDots + lq, kept = weights + tile + TileSlack, slopes = kept + tile + TileSlack;
+        float* packed = slopes + tile + TileSlack;
         TransposeIntoPanels(k, lk, e, keysT);
         TransposeIntoPanels(v, lk, ev, valuesT);
+        PackTileRows(q, e, 1, lq, e, queries);
+        PackTileRows(g, ev, 1, lq, ev, grads);
         for (int i = 0; i < lq; i++)
             rowDots[i] = TensorPrimitives.Dot(new ReadOnlySpan<float>(g + (long)i * ev, ev), new ReadOnlySpan<float>(o + (long)i * ev, ev));
         new Span<float>(gq, lq * e).Clear();
         new Span<float>(gk, lk * e).Clear();
         new Span<float>(gv, lk * ev).Clear();
-        for (int j0 = 0; j0 < lk; j0 += AttentionKeyBlock)
+        for (int j0 = 0; j0 < lk; j0 += kb)
         {
-            int width = Math.Min(AttentionKeyBlock, lk - j0);
-            for (int i0 = s.Causal ? j0 : 0; i0 < lq; i0 += AttentionQueryBlock)
+            int width = Math.Min(kb, lk - j0);
+            // Query blocks start on a block boundary, where the packed queries' tiles do: with a causal mask, rows before j0 see none of these keys.
+            for (int i0 = s.Causal ? Math.Min(j0, lq) / AttentionQueryBlock * AttentionQueryBlock : 0; i0 < lq; i0 += AttentionQueryBlock)
             {
                 int rows = Math.Min(AttentionQueryBlock, lq - i0);
-                new Span<float>(weights, tile).Clear();
-                new Span<float>(slopes, tile).Clear();
+                // Whole (zero-padded) panels, as in the forward pass; the keys a row does not see are zeroed after.
+                MultiplyTiles(queries + (long)i0 * e, AttentionTileRows, AttentionTileRows * e, rows, e, keysT + (long)j0 * e, kb, kb, weights, kb, false);
+                MultiplyTiles(grads + (long)i0 * ev, AttentionTileRows, AttentionTileRows * ev, rows, ev, valuesT + (long)j0 * ev, kb, kb, slopes, kb, false);
                 for (int r = 0; r < rows; r++)
                 {
-                    int i = i0 + r, count = Math.Min(AttentionKeyBlock, s.Visible(i) - j0);
-                    float* p = weights + r * AttentionKeyBlock, dp = slopes + r * AttentionKeyBlock;
-                    // Whole (zero-padded) panels, as in the forward pass; the keys this row does not see are zeroed after.
-                    AddRowTimesMatrix(q + (long)i * e, e, keysT + (long)j0 * e, AttentionKeyBlock, AttentionKeyBlock, p);
+                    int i = i0 + r, count = Math.Clamp(s.Visible(i) - j0, 0, kb);
+                    float* p = weights + r * kb, dp = slopes + r * kb;
                     Simd.ExpSum(p, scale, lse[i], p, count);
-                    AddRowTimesMatrix(g + (long)i * ev, ev, valuesT + (long)j0 * ev, AttentionKeyBlock, AttentionKeyBlock, dp);
-                    new Span<float>(p + count, AttentionKeyBlock - count).Clear();
-                    new Span<float>(dp + count, AttentionKeyBlock - count).Clear();
+                    new Span<float>(p + count, kb - count).Clear();
+                    new Span<float>(dp + count, kb - count).Clear();
                     if (s.Dropout != 0)
                     {
-                        float* pk = kept + r * AttentionKeyBlock;
-                        new ReadOnlySpan<float>(p, AttentionKeyBlock).CopyTo(new Span<float>(pk, AttentionKeyBlock));
+                        float* pk = kept + r * kb;
+                        new ReadOnlySpan<float>(p, kb).CopyTo(new Span<float>(pk, kb));
                         s.Drop(s.RowKey(n, i), j0, pk, dp, count);
                     }
                     Slopes(p, dp, rowDots[i], scale, count);
-                    AddRowTimesMatrix(dp, count, k + (long)j0 * e, e, e, gq + (long)i * e);
                 }
-                float* used = s.Dropout != 0 ? kept : weights;
-                for (int j = 0; j < width; j++)
-                {
-                    AddRowTimesMatrix(used + j, rows, g + (long)i0 * ev, ev, ev, gv + (long)(j0 + j) * ev, AttentionKeyBlock);
-                    AddRowTimesMatrix(slopes + j, rows, q + (long)i0 * e, e, e, gk + (long)(j0 + j) * e, AttentionKeyBlock);
-                }
+                PackTileRows(slopes, kb, 1, rows, width, packed);
+                MultiplyTiles(packed, AttentionTileRows, AttentionTileRows * width, rows, width, k + (long)j0 * e, e, e, gq + (long)i0 * e, e, true);
+                // The weights and slopes of a block, read down their columns, are already the keys' operands: no packing.
+                MultiplyTiles(s.Dropout != 0 ? kept : weights, kb, AttentionTileRows, width, rows, g + (long)i0 * ev, ev, ev, gv + (long)j0 * ev, ev, true);
+                MultiplyTiles(slopes, kb, AttentionTileRows, width, rows, q + (long)i0 * e, e, e, gk + (long)j0 * e, e, true);
             }
         }
     }
@@ -302,60 +317,107 @@ public sealed unsafe partial class CpuBackend
     private static int PanelFloats(int rows, int cols) => (rows + AttentionKeyBlock - 1) / AttentionKeyBlock * AttentionKeyBlock * cols;
 
     /// <summary>
-    /// r[0, width) += Σ_t a[t·aStride]·m[t·ldm, t·ldm + width): a row vector (or a column, with a stride) times a matrix whose
-    /// rows are ldm apart.
+    /// Packs the rows × depth values A[r, t] = a[r·rowStride + t·stepStride] in groups of <see cref="AttentionTileRows"/> rows
+    /// for <see cref="MultiplyTiles"/>: group g holds, for each t, its rows' values one after another (zero past the last row).
+    /// </summary>
+    private static void PackTileRows(float* a, long rowStride, long stepStride, int rows, int depth, float* packed)
+    {
+        for (int g = 0; g < rows; g += AttentionTileRows)
+        {
+            int height = Math.Min(AttentionTileRows, rows - g);
+            float* panel = packed + (long)g * depth, source = a + g * rowStride;
+            for (int t = 0; t < depth; t++, source += stepStride)
+            {
+                float* values = panel + t * AttentionTileRows;
+                for (int r = 0; r < height; r++) values[r] = source[r * rowStride];
+                for (int r = height; r < AttentionTileRows; r++) values[r] = 0;
+            }
+        }
+    }
+
+    /// <summary>Floats after a matrix that <see cref="MultiplyTiles"/> reads down its columns (its last group may read past its last row).</summary>
+    private const int TileSlack = AttentionTileRows;
+
+    /// <summary>Floats of <see cref="PackTileRows"/>'s result for <paramref name="rows"/> rows of <paramref name="depth"/> values.</summary>
+    private static int PackedTileFloats(int rows, int depth) => (rows + AttentionTileRows - 1) / AttentionTileRows * AttentionTileRows * depth;
+
+    /// <summary>
+    /// C[rows × width] (+)= A·B in tiles of six rows and two vectors of columns: A[r, t] = a[(r / 6)·groupStride + t·stepStride + r % 6]
+    /// (<see cref="PackTileRows"/>'s layout with stepStride 6 and groupStride 6·depth, or a row-major matrix read down its columns
+    /// with stepStride its row length and groupStride 6), B depth × width with rows <paramref name="ldb"/> apart, C with rows
+    /// <paramref name="ldc"/> apart. A last group of fewer than six rows reads (and ignores) up to <see cref="TileSlack"/> values past A's last row.
+    /// </summary>
+    private static void MultiplyTiles(float* a, long stepStride, long groupStride, int rows, int depth, float* b, long ldb, int width, float* c, long ldc,
+        bool accumulate)
+    {
+        int step = 2 * Vector<float>.Count;
+        for (int g = 0; g < rows; g += AttentionTileRows)
+        {
+            float* group = a + g / AttentionTileRows * groupStride, cg = c + g * ldc;
+            int height = Math.Min(AttentionTileRows, rows - g), j = 0;
+            for (; j + step <= width; j += step) MultiplyTile(depth, group, stepStride, b + j, ldb, cg + j, ldc, height, accumulate);
+            for (; j < width; j++)
+            {
+                for (int r = 0; r < height; r++)
+                {
+                    float sum = accumulate ? cg[r * ldc + j] : 0;
+                    for (int t = 0; t < depth; t++) sum = MathF.FusedMultiplyAdd(group[t * stepStride + r], b[t * ldb + j], sum);
+                    cg[r * ldc + j] = sum;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// One tile of <see cref="MultiplyTiles"/>: c[r·ldc + j] (+)= Σ_t a[t·stepStride + r]·b[t·ldb + j] for r &lt; <paramref name="rows"/>
+    /// (at most six) and j &lt; 2·Vector&lt;float&gt;.Count, the sums held in twelve registers.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void AddRowTimesMatrix(float* a, int depth, float* m, long ldm, int width, float* r, int aStride = 1)
+    private static void MultiplyTile(int depth, float* a, long stepStride, float* b, long ldb, float* c, long ldc, int rows, bool accumulate)
     {
-        int lanes = Vector<float>.Count, j = 0;
-        for (; j + 4 * lanes <= width; j += 4 * lanes)
+        int lanes = Vector<float>.Count;
+        Vector<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        for (int t = 0; t < depth; t++, a += stepStride, b += ldb)
         {
-            // Two sets of four sums (even and odd t): eight independent FMA chains keep both FMA units busy despite their latency.
-            Vector<float> r0 = Load(r + j), r1 = Load(r + j + lanes), r2 = Load(r + j + 2 * lanes), r3 = Load(r + j + 3 * lanes);
-            Vector<float> s0 = Vector<float>.Zero, s1 = Vector<float>.Zero, s2 = Vector<float>.Zero, s3 = Vector<float>.Zero;
-            float* row = m + j;
-            int t = 0;
-            for (; t + 2 <= depth; t += 2, row += 2 * ldm)
-            {
-                var at = new Vector<float>(a[t * aStride]);
-                r0 = Vector.FusedMultiplyAdd(Load(row), at, r0);
-                r1 = Vector.FusedMultiplyAdd(Load(row + lanes), at, r1);
-                r2 = Vector.FusedMultiplyAdd(Load(row + 2 * lanes), at, r2);
-                r3 = Vector.FusedMultiplyAdd(Load(row + 3 * lanes), at, r3);
-                float* next = row + ldm;
-                var an = new Vector<float>(a[(t + 1) * aStride]);
-                s0 = Vector.FusedMultiplyAdd(Load(next), an, s0);
-                s1 = Vector.FusedMultiplyAdd(Load(next + lanes), an, s1);
-                s2 = Vector.FusedMultiplyAdd(Load(next + 2 * lanes), an, s2);
-                s3 = Vector.FusedMultiplyAdd(Load(next + 3 * lanes), an, s3);
-            }
-            if (t < depth)
-            {
-                var at = new Vector<float>(a[t * aStride]);
-                r0 = Vector.FusedMultiplyAdd(Load(row), at, r0);
-                r1 = Vector.FusedMultiplyAdd(Load(row + lanes), at, r1);
-                r2 = Vector.FusedMultiplyAdd(Load(row + 2 * lanes), at, r2);
-                r3 = Vector.FusedMultiplyAdd(Load(row + 3 * lanes), at, r3);
-            }
-            Store(r0 + s0, r + j);
-            Store(r1 + s1, r + j + lanes);
-            Store(r2 + s2, r + j + 2 * lanes);
-            Store(r3 + s3, r + j + 3 * lanes);
+            Vector<float> b0 = Load(b), b1 = Load(b + lanes);
+            var x = new Vector<float>(a[0]);
+            c00 = Vector.FusedMultiplyAdd(x, b0, c00);
+            c01 = Vector.FusedMultiplyAdd(x, b1, c01);
+            x = new Vector<float>(a[1]);
+            c10 = Vector.FusedMultiplyAdd(x, b0, c10);
+            c11 = Vector.FusedMultiplyAdd(x, b1, c11);
+            x = new Vector<float>(a[2]);
+            c20 = Vector.FusedMultiplyAdd(x, b0, c20);
+            c21 = Vector.FusedMultiplyAdd(x, b1, c21);
+            x = new Vector<float>(a[3]);
+            c30 = Vector.FusedMultiplyAdd(x, b0, c30);
+            c31 = Vector.FusedMultiplyAdd(x, b1, c31);
+            x = new Vector<float>(a[4]);
+            c40 = Vector.FusedMultiplyAdd(x, b0, c40);
+            c41 = Vector.FusedMultiplyAdd(x, b1, c41);
+            x = new Vector<float>(a[5]);
+            c50 = Vector.FusedMultiplyAdd(x, b0, c50);
+            c51 = Vector.FusedMultiplyAdd(x, b1, c51);
         }
-        for (; j + lanes <= width; j += lanes)
+        StoreTileRow(c, c00, c01, lanes, accumulate);
+        if (rows > 1) StoreTileRow(c + ldc, c10, c11, lanes, accumulate);
+        if (rows > 2) StoreTileRow(c + 2 * ldc, c20, c21, lanes, accumulate);
+        if (rows > 3) StoreTileRow(c + 3 * ldc, c30, c31, lanes, accumulate);
+        if (rows > 4) StoreTileRow(c + 4 * ldc, c40, c41, lanes, accumulate);
+        if (rows > 5) StoreTileRow(c + 5 * ldc, c50, c51, lanes, accumulate);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreTileRow(float* c, Vector<float> v0, Vector<float> v1, int lanes, bool accumulate)
+    {
+        if (accumulate)
         {
-            Vector<float> r0 = Load(r + j);
-            float* row = m + j;
-            for (int t = 0; t < depth; t++, row += ldm) r0 = Vector.FusedMultiplyAdd(Load(row), new Vector<float>(a[t * aStride]), r0);
-            Store(r0, r + j);
+            v0 += Load(c);
+            v1 += Load(c + lanes);
         }
-        for (; j < width; j++)
-        {
-            float sum = r[j];
-            for (int t = 0; t < depth; t++) sum = MathF.FusedMultiplyAdd(a[t * aStride], m[t * ldm + j], sum);
-            r[j] = sum;
-        }
+        Store(v0, c);
+        Store(v1, c + lanes);
     }
 
     private static Vector<float> Load(float* p) => Unsafe.ReadUnaligned<Vector<float>>(p);
