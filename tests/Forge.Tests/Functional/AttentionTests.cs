@@ -118,7 +118,7 @@ public class AttentionTests
     [InlineData(false, 5, 33)]
     public void FusedAttentionMatchesComposedAttentionAndItsGradients(bool causal, int queries, int keys)
     {
-        // Sizes that are not multiples of the kernel's 24-query and 32-key blocks, values wider than keys.
+        // Sizes that are not multiples of the kernel's query blocks (48 forward, 24 backward) or key blocks (24, 32), values wider than keys.
         var q = TensorAssert.RandomLeaf(21, 2, 3, queries, 16);
         var k = TensorAssert.RandomLeaf(22, 2, 3, keys, 16);
         var v = TensorAssert.RandomLeaf(23, 2, 3, keys, 24);
@@ -146,6 +146,17 @@ public class AttentionTests
         Assert.Equal(a.ToArray<float>(), b.ToArray<float>());
         Assert.NotEqual(F.FusedAttention(q, k, v, 0.5f, causal: true).ToArray<float>(), a.ToArray<float>());
         TensorAssert.GradientsMatch(Dropped, q, k, v);
+    }
+
+    [Fact]
+    public void FusedAttentionWithDropoutAcrossSeveralBlocksDropsTheSameWeightsForwardAndBackward()
+    {
+        // 70 queries and keys span two forward query blocks, three forward key blocks and three backward blocks of each: the
+        // gradients only match finite differences if both passes drop the same weights in every block.
+        var q = TensorAssert.RandomLeaf(34, 1, 70, 4);
+        var k = TensorAssert.RandomLeaf(35, 1, 70, 4);
+        var v = TensorAssert.RandomLeaf(36, 1, 70, 3);
+        TensorAssert.GradientsMatch(t => F.FusedAttention(t[0], t[1], t[2], 0.5f, causal: true, dropout: 0.3f, new Generator(6)), q, k, v);
     }
 
     [Fact]

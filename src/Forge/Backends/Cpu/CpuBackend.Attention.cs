@@ -8,10 +8,19 @@ namespace Forge.Backends.Cpu;
 
 public sealed unsafe partial class CpuBackend
 {
-    /// <summary>Keys per block: a block of transposed keys and its values (32 × 64 floats each at GPT-2's head size) stay in L1.</summary>
+    /// <summary>Keys per block of the forward pass (a multiple of <see cref="AttentionTileRows"/>): the block's transposed scores are six-row tiles.</summary>
+    private const int ForwardKeyBlock = 24;
+
+    /// <summary>
+    /// Queries per block of the forward pass, a multiple of <see cref="AttentionTileRows"/> and of every vector width: a query per
+    /// column of the transposed scores, whose softmax runs down the columns in whole vectors.
+    /// </summary>
+    private const int ForwardQueryBlock = 48;
+
+    /// <summary>Keys per block of the backward pass: a block of transposed keys and its values (32 × 64 floats each at GPT-2's head size) stay in L1.</summary>
     private const int AttentionKeyBlock = 32;
 
-    /// <summary>Query rows per block: each key block is used by this many rows while it is in L1 (a multiple of <see cref="AttentionTileRows"/>).</summary>
+    /// <summary>Query rows per block of the backward pass: each key block is used by this many rows while it is in L1 (a multiple of <see cref="AttentionTileRows"/>).</summary>
     private const int AttentionQueryBlock = 24;
 
     /// <summary>Rows of one tile of <see cref="MultiplyTile"/>.</summary>
@@ -38,7 +47,7 @@ public sealed unsafe partial class CpuBackend
         public readonly void Run(long first, long last)
         {
             AttentionShape shape = Shape;
-            int floats = PanelFloats(shape.Lk, shape.E) + AttentionQueryBlock * (2 * AttentionKeyBlock + shape.E + 2);
+            int floats = PanelFloats(shape.Lk, shape.E, ForwardKeyBlock) + ForwardQueryBlock * (shape.E + ForwardKeyBlock + 4);
             float[] buffer = ArrayPool<float>.Shared.Rent(floats);
             fixed (float* scratch = buffer)
             {
@@ -72,7 +81,7 @@ public sealed unsafe partial class CpuBackend
         public readonly void Run(long first, long last)
         {
             AttentionShape shape = Shape;
-            int floats = PanelFloats(shape.Lk, shape.E) + PanelFloats(shape.Lk, shape.Ev) + PackedTileFloats(shape.Lq, shape.E)
+            int floats = PanelFloats(shape.Lk, shape.E, AttentionKeyBlock) + PanelFloats(shape.Lk, shape.Ev, AttentionKeyBlock) + PackedTileFloats(shape.Lq, shape.E)
                 + PackedTileFloats(shape.Lq, shape.Ev) + shape.Lq + 3 * (AttentionQueryBlock * AttentionKeyBlock + TileSlack)
                 + PackedTileFloats(AttentionQueryBlock, AttentionKeyBlock);
             float[] buffer = ArrayPool<float>.Shared.Rent(floats);
@@ -139,6 +148,22 @@ public sealed unsafe partial class CpuBackend
             }
         }
 
+        /// <summary>
+        /// <see cref="Drop"/>'s decisions for one key, <paramref name="keyIndex"/>, over the weights of <paramref name="count"/> queries
+        /// whose row keys are <paramref name="rowKeys"/> (a multiple of the vector width, as the forward pass's transposed scores have).
+        /// </summary>
+        public void DropQueries(uint* rowKeys, int keyIndex, float* w, int count)
+        {
+            var index = new Vector<uint>((uint)keyIndex * GoldenRatio);
+            var threshold = new Vector<int>(dropThreshold);
+            var scaled = new Vector<float>(1 / (1 - Dropout));
+            for (int r = 0; r < count; r += Vector<uint>.Count)
+            {
+                Vector<int> keep = Vector.GreaterThanOrEqual(Vector.AsVectorInt32(Vector.ShiftRightLogical(Mix(Unsafe.ReadUnaligned<Vector<uint>>(rowKeys + r) ^ index), 8)), threshold);
+                Store(Vector.ConditionalSelect(keep, Load(w + r) * scaled, Vector<float>.Zero), w + r);
+            }
+        }
+
         private const uint GoldenRatio = 0x9E3779B9;
         private static readonly Vector<uint> Golden = new(GoldenRatio);
         private static readonly Vector<uint> LaneIndices = CreateLaneIndices();
@@ -171,53 +196,55 @@ public sealed unsafe partial class CpuBackend
     }
 
     /// <summary>
-    /// One matrix of the forward pass: query rows in blocks, keys in blocks; each row keeps a running maximum and sum of its
-    /// exponentials (the online softmax) and its output rescaled whenever the maximum grows. A block's scores and its output
-    /// update are products of tiles (<see cref="MultiplyTiles"/>).
+    /// One matrix of the forward pass, query block by query block: each key block's scores are computed transposed (a query per
+    /// column) as tiles of the keys against the block's scaled, transposed queries; every query keeps a running maximum and sum of
+    /// its exponentials (the online softmax, down the columns), its output is rescaled whenever the maximum grows, and the
+    /// weights, read down their columns, multiply the block's values into the output.
     /// </summary>
     private static void AttentionForward(in AttentionShape s, long n, float* q, float* k, float* v, float* o, float* lse, float scale, float* scratch)
     {
-        const int kb = AttentionKeyBlock;
+        const int kb = ForwardKeyBlock, qb = ForwardQueryBlock;
         int e = s.E, ev = s.Ev, lk = s.Lk;
-        float* keysT = scratch, weights = keysT + PanelFloats(lk, e), queries = weights + AttentionQueryBlock * kb;
-        float* packedWeights = queries + AttentionQueryBlock * e, maxima = packedWeights + AttentionQueryBlock * kb, sums = maxima + AttentionQueryBlock;
-        TransposeIntoPanels(k, lk, e, keysT);
-        for (int i0 = 0; i0 < s.Lq; i0 += AttentionQueryBlock)
+        float* keysT = scratch, queriesT = keysT + PanelFloats(lk, e, kb), scores = queriesT + e * qb;
+        float* maxima = scores + kb * qb, sums = maxima + qb, factors = sums + qb;
+        uint* rowKeys = (uint*)(factors + qb);
+        TransposeIntoPanels(k, lk, e, kb, keysT);
+        for (int i0 = 0; i0 < s.Lq; i0 += qb)
         {
-            int rows = Math.Min(AttentionQueryBlock, s.Lq - i0), visible = s.Visible(i0 + rows - 1);
+            int rows = Math.Min(qb, s.Lq - i0), visible = s.Visible(i0 + rows - 1);
+            for (int f = 0; f < e; f++)
+            {
+                float* column = queriesT + f * qb;
+                for (int r = 0; r < rows; r++) column[r] = scale * q[(long)(i0 + r) * e + f];
+                new Span<float>(column + rows, qb - rows).Clear();
+            }
             new Span<float>(o + (long)i0 * ev, rows * ev).Clear();
-            new Span<float>(maxima, rows).Fill(float.NegativeInfinity);
-            new Span<float>(sums, rows).Clear();
-            PackTileRows(q + (long)i0 * e, e, 1, rows, e, queries);
+            new Span<float>(maxima, qb).Fill(float.NegativeInfinity);
+            new Span<float>(sums, qb).Clear();
+            if (s.Dropout != 0)
+            {
+                for (int r = 0; r < qb; r++) rowKeys[r] = r < rows ? s.RowKey(n, i0 + r) : 0;
+            }
             for (int j0 = 0; j0 < visible; j0 += kb)
             {
-                // The whole (zero-padded) key panel for every row: a causal row's masked keys cost less than narrower tiles.
-                MultiplyTiles(queries, AttentionTileRows, AttentionTileRows * e, rows, e, keysT + (long)j0 * e, kb, kb, weights, kb, false);
-                int depth = Math.Min(kb, visible - j0);
-                for (int r = 0; r < rows; r++)
+                int keys = Math.Min(kb, visible - j0);
+                MultiplyTiles(keysT + (long)j0 * e, kb, AttentionTileRows, keys, e, queriesT, qb, qb, scores, qb, false);
+                if (s.Causal)
                 {
-                    int i = i0 + r, count = Math.Min(kb, s.Visible(i) - j0);
-                    float* w = weights + r * kb, oi = o + (long)i * ev;
-                    if (count <= 0)
-                    {
-                        new Span<float>(w, kb).Clear();
-                        continue;
-                    }
-                    var raw = new ReadOnlySpan<float>(w, count);
-                    float blockMax = scale * (scale >= 0 ? TensorPrimitives.Max(raw) : TensorPrimitives.Min(raw));
-                    if (blockMax > maxima[r])
-                    {
-                        float rescale = MathF.Exp(maxima[r] - blockMax);
-                        sums[r] *= rescale;
-                        TensorPrimitives.Multiply(new ReadOnlySpan<float>(oi, ev), rescale, new Span<float>(oi, ev));
-                        maxima[r] = blockMax;
-                    }
-                    sums[r] += Simd.ExpSum(w, scale, maxima[r], w, count);
-                    new Span<float>(w + count, kb - count).Clear();
-                    if (s.Dropout != 0) s.Drop(s.RowKey(n, i), j0, w, null, count);
+                    // Key j0 + t is hidden from the queries before it.
+                    for (int t = 0; t < keys; t++) new Span<float>(scores + t * qb, Math.Clamp(j0 + t - i0, 0, qb)).Fill(float.NegativeInfinity);
                 }
-                PackTileRows(weights, kb, 1, rows, depth, packedWeights);
-                MultiplyTiles(packedWeights, AttentionTileRows, AttentionTileRows * depth, rows, depth, v + (long)j0 * ev, ev, ev, o + (long)i0 * ev, ev, true);
+                SoftmaxColumns(scores, keys, maxima, sums, factors);
+                for (int r = 0; r < rows && j0 > 0; r++)
+                {
+                    var output = new Span<float>(o + (long)(i0 + r) * ev, ev);
+                    if (factors[r] != 1) TensorPrimitives.Multiply(output, factors[r], output);
+                }
+                if (s.Dropout != 0)
+                {
+                    for (int t = 0; t < keys; t++) s.DropQueries(rowKeys, j0 + t, scores + t * qb, qb);
+                }
+                MultiplyTiles(scores, qb, AttentionTileRows, rows, keys, v + (long)j0 * ev, ev, ev, o + (long)i0 * ev, ev, true);
             }
             for (int r = 0; r < rows; r++)
             {
@@ -225,6 +252,42 @@ public sealed unsafe partial class CpuBackend
                 TensorPrimitives.Multiply(new ReadOnlySpan<float>(oi, ev), 1 / sums[r], new Span<float>(oi, ev));
                 lse[i0 + r] = maxima[r] + MathF.Log(sums[r]);
             }
+        }
+    }
+
+    /// <summary>
+    /// The online softmax of one block of transposed scores (keys × <see cref="ForwardQueryBlock"/>, a query per column): raises
+    /// each column's maximum to the block's largest score, replaces the scores by exp(score − maximum), adds them to the column's
+    /// sum (rescaled first) and leaves in <paramref name="factors"/> exp(old maximum − new), by which the column's output is rescaled.
+    /// </summary>
+    private static void SoftmaxColumns(float* scores, int keys, float* maxima, float* sums, float* factors)
+    {
+        switch (Simd.Width)
+        {
+            case 512: SoftmaxColumns<V512>(scores, keys, maxima, sums, factors); break;
+            case 256: SoftmaxColumns<V256>(scores, keys, maxima, sums, factors); break;
+            case 128: SoftmaxColumns<V128>(scores, keys, maxima, sums, factors); break;
+            default: SoftmaxColumns<V1>(scores, keys, maxima, sums, factors); break;
+        }
+    }
+
+    private static void SoftmaxColumns<TV>(float* scores, int keys, float* maxima, float* sums, float* factors) where TV : unmanaged, IFloatVector<TV>
+    {
+        const int qb = ForwardQueryBlock;
+        for (int c = 0; c < qb; c += TV.Count)
+        {
+            TV old = TV.Load(maxima + c), highest = old;
+            for (int t = 0; t < keys; t++) highest = TV.Max(highest, TV.Load(scores + t * qb + c));
+            TV factor = TV.Exp(old - highest), sum = TV.Load(sums + c) * factor;
+            for (int t = 0; t < keys; t++)
+            {
+                TV w = TV.Exp(TV.Load(scores + t * qb + c) - highest);
+                TV.Store(w, scores + t * qb + c);
+                sum += w;
+            }
+            TV.Store(highest, maxima + c);
+            TV.Store(factor, factors + c);
+            TV.Store(sum, sums + c);
         }
     }
 
@@ -238,11 +301,11 @@ public sealed unsafe partial class CpuBackend
     {
         const int kb = AttentionKeyBlock, tile = AttentionQueryBlock * kb;
         int e = s.E, ev = s.Ev, lk = s.Lk, lq = s.Lq;
-        float* keysT = scratch, valuesT = keysT + PanelFloats(lk, e), queries = valuesT + PanelFloats(lk, ev), grads = queries + PackedTileFloats(lq, e);
+        float* keysT = scratch, valuesT = keysT + PanelFloats(lk, e, kb), queries = valuesT + PanelFloats(lk, ev, kb), grads = queries + PackedTileFloats(lq, e);
         float* rowDots = grads + PackedTileFloats(lq, ev), weights = rowDots + lq, kept = weights + tile + TileSlack, slopes = kept + tile + TileSlack;
         float* packed = slopes + tile + TileSlack;
-        TransposeIntoPanels(k, lk, e, keysT);
-        TransposeIntoPanels(v, lk, ev, valuesT);
+        TransposeIntoPanels(k, lk, e, kb, keysT);
+        TransposeIntoPanels(v, lk, ev, kb, valuesT);
         PackTileRows(q, e, 1, lq, e, queries);
         PackTileRows(g, ev, 1, lq, ev, grads);
         for (int i = 0; i < lq; i++)
@@ -294,27 +357,27 @@ public sealed unsafe partial class CpuBackend
     }
 
     /// <summary>
-    /// A rows × cols matrix transposed into panels of <see cref="AttentionKeyBlock"/> rows: panel b holds rows [b·32, b·32 + 32) as
-    /// cols × 32 (the last one padded with zeros), so a key block's features are 128 bytes apart instead of a whole row of keys,
-    /// which at 1,024 keys would put all of them in one L1 cache set.
+    /// A rows × cols matrix transposed into panels of <paramref name="width"/> rows: panel b holds rows [b·width, b·width + width) as
+    /// cols × width (the last one padded with zeros), so a key block's features are a panel's width apart instead of a whole row of
+    /// keys, which at 1,024 keys would put all of them in one L1 cache set.
     /// </summary>
-    private static void TransposeIntoPanels(float* src, int rows, int cols, float* dst)
+    private static void TransposeIntoPanels(float* src, int rows, int cols, int width, float* dst)
     {
-        for (int b = 0; b < rows; b += AttentionKeyBlock)
+        for (int b = 0; b < rows; b += width)
         {
             float* panel = dst + (long)b * cols;
-            int count = Math.Min(AttentionKeyBlock, rows - b);
+            int count = Math.Min(width, rows - b);
             for (int c = 0; c < cols; c++)
             {
-                float* line = panel + (long)c * AttentionKeyBlock;
+                float* line = panel + (long)c * width;
                 for (int r = 0; r < count; r++) line[r] = src[(long)(b + r) * cols + c];
-                for (int r = count; r < AttentionKeyBlock; r++) line[r] = 0;
+                for (int r = count; r < width; r++) line[r] = 0;
             }
         }
     }
 
-    /// <summary>Floats of <see cref="TransposeIntoPanels"/>'s result for <paramref name="rows"/> rows of <paramref name="cols"/>.</summary>
-    private static int PanelFloats(int rows, int cols) => (rows + AttentionKeyBlock - 1) / AttentionKeyBlock * AttentionKeyBlock * cols;
+    /// <summary>Floats of <see cref="TransposeIntoPanels"/>'s result for <paramref name="rows"/> rows of <paramref name="cols"/> in panels of <paramref name="width"/>.</summary>
+    private static int PanelFloats(int rows, int cols, int width) => (rows + width - 1) / width * width * cols;
 
     /// <summary>
     /// Packs the rows × depth values A[r, t] = a[r·rowStride + t·stepStride] in groups of <see cref="AttentionTileRows"/> rows
