@@ -531,7 +531,7 @@ internal static unsafe class Gemm
     /// Packs mr (a multiple of 6) full rows of a row-major A, six rows at a time. With AVX and mr = 6 the panel is written by
     /// 8×8 transposes whose 8-float stores at stride 6 each write one step's six values and two of the next step, which a
     /// later store overwrites; the last steps are left to the scalar loop, so nothing is written past the panel (another
-    /// thread may be packing the next one).
+    /// thread may be packing the next one). With AVX and mr = 12, an 8×8 and a 4×8 transpose write each step's twelve values.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackRowMajorPanel(float* source, long rs, int depth, int mr, float* panel)
@@ -540,6 +540,14 @@ internal static unsafe class Gemm
         if (mr == 6 && Avx.IsSupported)
         {
             for (; p + 8 < depth; p += 8) TransposeSixRows(source + p, rs, panel + p * 6);
+        }
+        else if (mr == 12 && Avx.IsSupported)
+        {
+            for (; p + 8 <= depth; p += 8)
+            {
+                Transpose8x8(source + p, rs, panel + p * 12, 12);
+                TransposeFourRows(source + 8 * rs + p, rs, panel + p * 12 + 8, 12);
+            }
         }
         for (int r0 = 0; r0 < mr; r0 += 6)
         {
@@ -633,6 +641,25 @@ internal static unsafe class Gemm
         Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1), t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
         Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5), t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
         StoreTransposed(t0, t1, t2, t3, t4, t5, t6, t7, destination, destinationStride);
+    }
+
+    /// <summary>Writes the transpose of the 4×8 block at <paramref name="source"/> (rows <paramref name="sourceStride"/> apart): 8 runs of 4 floats, <paramref name="destinationStride"/> apart.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TransposeFourRows(float* source, long sourceStride, float* destination, long destinationStride)
+    {
+        Vector256<float> r0 = Avx.LoadVector256(source), r1 = Avx.LoadVector256(source + sourceStride);
+        Vector256<float> r2 = Avx.LoadVector256(source + 2 * sourceStride), r3 = Avx.LoadVector256(source + 3 * sourceStride);
+        Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1), t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
+        // u0 holds steps 0 and 4, u1 steps 1 and 5, u2 steps 2 and 6, u3 steps 3 and 7 (one 128-bit half each).
+        Vector256<float> u0 = Avx.Shuffle(t0, t2, 0x44), u1 = Avx.Shuffle(t0, t2, 0xEE), u2 = Avx.Shuffle(t1, t3, 0x44), u3 = Avx.Shuffle(t1, t3, 0xEE);
+        Sse.Store(destination, u0.GetLower());
+        Sse.Store(destination + destinationStride, u1.GetLower());
+        Sse.Store(destination + 2 * destinationStride, u2.GetLower());
+        Sse.Store(destination + 3 * destinationStride, u3.GetLower());
+        Sse.Store(destination + 4 * destinationStride, u0.GetUpper());
+        Sse.Store(destination + 5 * destinationStride, u1.GetUpper());
+        Sse.Store(destination + 6 * destinationStride, u2.GetUpper());
+        Sse.Store(destination + 7 * destinationStride, u3.GetUpper());
     }
 
     /// <summary>The transpose of 8 steps of six rows (rows 4 and 5 stand in for the missing 6 and 7), as 8-float stores at stride 6.</summary>
