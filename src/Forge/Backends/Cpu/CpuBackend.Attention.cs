@@ -131,12 +131,10 @@ public sealed unsafe partial class CpuBackend
             float scale = 1 / (1 - Dropout);
             int lanes = Vector<uint>.Count, t = 0;
             var key = new Vector<uint>(rowKey);
-            var threshold = new Vector<int>(dropThreshold);
             var scaled = new Vector<float>(scale);
             for (; t + lanes <= count; t += lanes)
             {
-                Vector<uint> index = new Vector<uint>((uint)(j0 + t)) + LaneIndices;
-                Vector<int> keep = Vector.GreaterThanOrEqual(Vector.AsVectorInt32(Vector.ShiftRightLogical(Mix(key ^ (index * Golden)), 8)), threshold);
+                Vector<int> keep = Kept(key, new Vector<uint>((uint)(j0 + t)) + LaneIndices);
                 Store(Vector.ConditionalSelect(keep, Load(w + t) * scaled, Vector<float>.Zero), w + t);
                 if (also != null) Store(Vector.ConditionalSelect(keep, Load(also + t) * scaled, Vector<float>.Zero), also + t);
             }
@@ -154,15 +152,18 @@ public sealed unsafe partial class CpuBackend
         /// </summary>
         public void DropQueries(uint* rowKeys, int keyIndex, float* w, int count)
         {
-            var index = new Vector<uint>((uint)keyIndex * GoldenRatio);
-            var threshold = new Vector<int>(dropThreshold);
+            var index = new Vector<uint>((uint)keyIndex);
             var scaled = new Vector<float>(1 / (1 - Dropout));
             for (int r = 0; r < count; r += Vector<uint>.Count)
             {
-                Vector<int> keep = Vector.GreaterThanOrEqual(Vector.AsVectorInt32(Vector.ShiftRightLogical(Mix(Unsafe.ReadUnaligned<Vector<uint>>(rowKeys + r) ^ index), 8)), threshold);
+                Vector<int> keep = Kept(Unsafe.ReadUnaligned<Vector<uint>>(rowKeys + r), index);
                 Store(Vector.ConditionalSelect(keep, Load(w + r) * scaled, Vector<float>.Zero), w + r);
             }
         }
+
+        /// <summary>Per lane, whether the weight of a row key and a key index is kept: the top 24 bits of their hash reach the threshold.</summary>
+        private Vector<int> Kept(Vector<uint> rowKeys, Vector<uint> keyIndices) =>
+            Vector.GreaterThanOrEqual(Vector.AsVectorInt32(Vector.ShiftRightLogical(Mix(rowKeys ^ (keyIndices * Golden)), 8)), new Vector<int>(dropThreshold));
 
         private const uint GoldenRatio = 0x9E3779B9;
         private static readonly Vector<uint> Golden = new(GoldenRatio);
